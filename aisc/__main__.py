@@ -1,0 +1,5 @@
+"""``python -m aisc``."""
+
+from aisc.cli import main
+
+raise SystemExit(main())
