@@ -53,6 +53,12 @@ class Dec:
 Number = int | Dec
 
 
+def pow10(n: int) -> int:
+    """``10**n`` for ``n >= 0``, typed as int."""
+    r: int = 10**n
+    return r
+
+
 def is_int(v: Any) -> bool:
     """True for a Python ``int`` that is not a ``bool``."""
     return type(v) is int or (isinstance(v, int) and not isinstance(v, bool))
@@ -65,7 +71,7 @@ def is_number(v: Any) -> bool:
 def make_decimal(mantissa: int, scale: int) -> Number:
     """Normalize: strip trailing zeros; scale 0 (or negative) becomes an ``int``."""
     if scale <= 0:
-        return mantissa * 10 ** (-scale)
+        return mantissa * pow10(-scale)
     if mantissa == 0:
         return 0
     while scale > 0 and mantissa % 10 == 0:
@@ -179,8 +185,8 @@ def compare(a: Number, b: Number) -> int:
     am, as_ = parts(a)
     bm, bs = parts(b)
     s = max(as_, bs)
-    x = am * 10 ** (s - as_)
-    y = bm * 10 ** (s - bs)
+    x = am * pow10(s - as_)
+    y = bm * pow10(s - bs)
     return (x > y) - (x < y)
 
 
@@ -193,7 +199,7 @@ def to_atomic(amount: Number, decimals: int) -> int:
         raise NumericError("to_atomic() amount must be non-negative")
     if s > decimals:
         raise NumericError("to_atomic() disallows truncation: too many fractional digits")
-    return m * 10 ** (decimals - s)
+    return m * pow10(decimals - s)
 
 
 def to_human(atomic: int, decimals: int) -> str:
