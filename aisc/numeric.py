@@ -10,8 +10,8 @@ import re
 from fractions import Fraction
 from typing import Any
 
-INTEGER_STRING = re.compile(r"^-?[0-9]+$")
-DECIMAL_STRING = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+INTEGER_STRING = re.compile(r"^-?[0-9]+\Z")
+DECIMAL_STRING = re.compile(r"^-?[0-9]+(\.[0-9]+)?\Z")
 
 UINT256_MAX = (1 << 256) - 1
 MAX_UINT256 = UINT256_MAX

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -16,6 +16,9 @@ class Outcome:
     expected: Any = None
     actual: Any = None
     message: str = ""
+    relation: Literal["equal", "substring"] = "equal"
+    """How ``expected`` relates to ``actual`` when the case passes: equal values, or ``expected`` is a
+    substring of ``actual`` (error-message checks). Only used to label the failure report."""
 
 
 KindHandler = Callable[[Mapping[str, Any], Mapping[str, Any] | None], Outcome]

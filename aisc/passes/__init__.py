@@ -1,1 +1,86 @@
-"""TODO."""
+"""Static passes over a resolved workspace, and lowering to ``ais-plan/0.0.3``.
+
+One module per pass, one public function per module. :data:`PIPELINE` is the order, as data
+(``tests/unit/passes/test_pipeline.py`` checks it). Each check pass reads the
+:class:`~aisc.passes.model.Workspace`, records facts for later passes on the shared
+:class:`~aisc.passes.model.Analysis` and returns diagnostics; ``lower`` builds the plan JSON.
+
+Protocol semantics (``protocol_semantics.check_protocol``) runs per document in the compiler's
+``documents`` phase, before this pipeline.
+
+May import: aisc.frontend (spans only), aisc.eval, aisc.grammar, aisc.ir, aisc.diagnostics,
+aisc.numeric, aisc.jcs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from aisc.diagnostics import Diagnostic
+from aisc.passes.model import Analysis, Options, Workspace
+
+
+@attrs.frozen
+class Step:
+    """One pipeline entry: a check pass (``run``) or the lowering (``lower``)."""
+
+    name: str
+    run: Callable[[Workspace, Analysis, Options], list[Diagnostic]]
+    stop_on_error: bool = False
+    lower: Any = None
+
+
+def _workflow(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
+    from aisc.passes.workflow_semantics import check_workflow
+
+    return check_workflow(ws, an)
+
+
+def _workspace(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
+    from aisc.passes.workspace import check_workspace
+
+    return check_workspace(ws, an)
+
+
+def _capabilities(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
+    from aisc.passes.capabilities import check_capabilities
+
+    return check_capabilities(ws, an, options)
+
+
+def _numeric(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
+    from aisc.passes.numeric_literals import check_numeric_literals
+
+    return check_numeric_literals(ws, an)
+
+
+def _policy(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
+    from aisc.passes.policy_static import check_policy
+
+    return check_policy(ws, an)
+
+
+def _no_run(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
+    return []
+
+
+def _lower(ws: Workspace, an: Analysis, options: Options) -> Any:
+    from aisc.passes.lower import lower
+
+    return lower(ws, an, options)
+
+
+PIPELINE: tuple[Step, ...] = (
+    Step("workflow_semantics", _workflow),
+    Step("workspace", _workspace),
+    Step("capabilities", _capabilities),
+    Step("numeric_literals", _numeric),
+    Step("policy_static", _policy),
+    Step("lower", _no_run, lower=_lower),
+)
+"""The pass order. Lowering runs only when no earlier pass reported an error."""
+
+__all__ = ["PIPELINE", "Step"]

@@ -1,1 +1,22 @@
-"""TODO."""
+"""EVM backend: runs evm_read, evm_call, evm_multiread, evm_multicall and the evm_rpc plugin on an
+EVM chain through JSON-RPC (SPEC-MAP §1.11, §5.3).
+
+Entry points:
+
+* :class:`aisc.backends.evm.backend.EvmBackend` — the :class:`aisc.backends.base.Backend`
+  implementation, built from ``{chain: "eip155:<id>", rpc_url, signer: {...}}``;
+* :mod:`aisc.backends.evm.abi` — AIS JSON ABI encoding/decoding (``encode_call``,
+  ``decode_outputs``, ``function_selector``, ``AbiError``);
+* :mod:`aisc.backends.evm.rpc` — JSON-RPC client (keep-alive, batching, retries), fees, nonces;
+* :mod:`aisc.backends.evm.signers` — env-var key, keystore and node-unlocked signers.
+
+May import: ``aisc.backends.base``, ``aisc.numeric``, ``aisc.diagnostics`` and third-party
+eth-abi, eth-account, pycryptodome, httpx. Never the frontend, passes, compiler or runtime.
+User documentation: docs/evm.md.
+"""
+
+from __future__ import annotations
+
+from aisc.backends.evm.backend import EvmBackend
+
+__all__ = ["EvmBackend"]

@@ -1,0 +1,582 @@
+"""A compilation: named phases, each computed once from the one before it.
+
+``sources → documents → workspace → checked → plan``
+
+- ``sources``: the files that take part (the entry workflow or plan skeleton, an explicit pack, the
+  workspace folder's AIS documents).
+- ``documents``: the front end's LoadedDocuments for the sources plus the ``imports.protocols``
+  closure (paths relative to the workflow file).
+- ``workspace``: the :class:`~aisc.passes.model.Workspace` (protocols by ``protocol@version``, the
+  active pack, every node with its target and chain looked up).
+- ``checked``: the analysis the passes of :data:`aisc.passes.PIPELINE` fill in, and their diagnostics.
+- ``plan``: the ``ais-plan/0.0.3`` JSON (canonical text via :func:`plan_text`), with its hash.
+
+The CLI maps ``--emit NAME`` onto these names and holds no logic. Entry points:
+:func:`compile_workflow` (raises :class:`CompilationFailed`) and :func:`plan_from_yaml_texts` (the
+conformance runner's ``workflow_plan`` kind).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from aisc.diagnostics import CompilationFailed, Diagnostic, has_errors, sort_diagnostics
+from aisc.frontend import LoadedDocument, collect_paths, load_file, load_text, span_at
+from aisc.ir.chains import NoExecutionMatch, is_caip2, select_execution
+from aisc.ir.plan import Plan, PlanError, plan_from_json
+from aisc.passes import PIPELINE
+from aisc.passes.model import (
+    Analysis,
+    Doc,
+    ImportInfo,
+    NodeInfo,
+    Options,
+    Workspace,
+    pack_identity,
+    protocol_key,
+)
+
+PHASES = ("sources", "documents", "workspace", "checked", "plan")
+WORKSPACE_ENV = "AISC_WORKSPACE"
+IMPORT_FALLBACK_LEVELS = 4
+
+__all__ = [
+    "PHASES",
+    "Checked",
+    "Compilation",
+    "CompilationFailed",
+    "Options",
+    "compile_workflow",
+    "plan_from_yaml_texts",
+    "plan_hash",
+    "plan_text",
+]
+
+
+@attrs.frozen
+class Checked:
+    """The ``checked`` phase: the analysis and every diagnostic so far (front end included)."""
+
+    analysis: Analysis
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+
+class Compilation:
+    """One workflow (or plan skeleton) compiled against a workspace. Phases are cached properties."""
+
+    def __init__(
+        self,
+        entry: str | os.PathLike[str] | None = None,
+        *,
+        pack: str | os.PathLike[str] | None = None,
+        workspace: str | os.PathLike[str] | None = None,
+        options: Options | None = None,
+        preloaded: Sequence[LoadedDocument] | None = None,
+        entry_document: LoadedDocument | None = None,
+        shared: WorkspaceCache | None = None,
+    ) -> None:
+        self.entry = os.fspath(entry) if entry is not None else None
+        self.pack_path = os.fspath(pack) if pack is not None else None
+        ws = workspace if workspace is not None else os.environ.get(WORKSPACE_ENV) or None
+        self.workspace_dir = os.fspath(ws) if ws is not None else None
+        self.options = options or Options()
+        self._preloaded = list(preloaded or ())
+        self._entry_document = entry_document
+        self._shared = shared
+        self._front: list[Diagnostic] = []
+
+    # ------------------------------------------------------------------ phase 1: sources
+
+    @functools.cached_property
+    def sources(self) -> list[str]:
+        """Files that take part, in a stable order: entry, pack, then the workspace folder."""
+        files: list[str] = []
+        if self.entry is not None:
+            files.append(self.entry)
+        if self.pack_path is not None:
+            files.append(self.pack_path)
+        if self._shared is None:
+            root = self._workspace_root()
+            if root is not None:
+                found, diags = collect_paths([root])
+                self._front.extend(diags)
+                files.extend(found)
+        return _dedupe(files)
+
+    def _workspace_root(self) -> str | None:
+        if self.workspace_dir is not None:
+            return self.workspace_dir
+        if self.entry is not None:
+            return os.path.dirname(os.path.abspath(self.entry))
+        return None
+
+    # ------------------------------------------------------------------ phase 2: documents
+
+    @functools.cached_property
+    def documents(self) -> list[LoadedDocument]:
+        """LoadedDocuments: the entry first, then the pack, the workspace and the imports closure."""
+        docs: list[LoadedDocument] = []
+        if self._entry_document is not None:
+            docs.append(self._entry_document)
+        docs.extend(self._preloaded)
+        loaded = {_real(d.file) for d in docs}
+        for f in self.sources:
+            r = _real(f)
+            if r in loaded:
+                continue
+            loaded.add(r)
+            if self._shared is not None and r in self._shared.by_real:
+                docs.append(self._shared.by_real[r])
+            else:
+                docs.append(load_file(f))
+        if self._shared is not None:
+            for d in self._shared.documents:
+                if _real(d.file) not in loaded:
+                    loaded.add(_real(d.file))
+                    docs.append(d)
+        entry = docs[0] if docs else None
+        if entry is not None and entry.kind == "workflow" and isinstance(entry.raw, Mapping):
+            for imp in _import_list(entry.raw):
+                path = imp.get("path")
+                if not isinstance(path, str):
+                    continue
+                target, _ = _resolve_import(entry.file, path)
+                if target is not None and _real(target) not in loaded:
+                    loaded.add(_real(target))
+                    docs.append(load_file(target, kind_hint="protocol"))
+        return docs
+
+    # ------------------------------------------------------------------ phase 3: workspace
+
+    @functools.cached_property
+    def workspace(self) -> Workspace:
+        docs = self.documents
+        if not docs:
+            raise CompilationFailed([Diagnostic("AISC-PLAN-003", "nothing to compile",
+                                                hint="pass a workflow file")])
+        entry = docs[0]
+        by_real = {_real(d.file): d for d in docs}
+        wrapped = {id(d): _wrap(d) for d in docs}
+        entry_doc = wrapped[id(entry)]
+        skeleton = None
+        if entry.kind == "plan_skeleton" and isinstance(entry.raw, Mapping):
+            skeleton = entry_doc
+            entry_doc = _skeleton_workflow(entry_doc)
+        ws = Workspace(workflow=entry_doc, is_skeleton=skeleton is not None, skeleton=skeleton,
+                       enforce_imports=self.options.enforce_imports)
+        # protocols: imports first (they win), then the rest of the workspace
+        if entry.kind == "workflow" and isinstance(entry.raw, Mapping):
+            for i, imp in enumerate(_import_list(entry.raw)):
+                path = imp.get("path")
+                declared = imp.get("protocol")
+                if not isinstance(path, str) or not isinstance(declared, str):
+                    continue
+                target, fallback = _resolve_import(entry.file, path)
+                d = by_real.get(_real(target)) if target is not None else None
+                ws.imports.append(ImportInfo(i, declared, path, target, wrapped[id(d)] if d else None, fallback))
+        ordered = [imp.doc for imp in ws.imports if imp.doc is not None]
+        ordered += [wrapped[id(d)] for d in docs[1:]]
+        seen_docs: set[int] = set()
+        for d in ordered:
+            if id(d) in seen_docs or d.kind != "protocol" or not _usable(d):
+                continue
+            seen_docs.add(id(d))
+            key = protocol_key(d)
+            if key is None:
+                continue
+            first = ws.protocols.get(key)
+            if first is None:
+                ws.protocols[key] = d
+            elif first.raw != d.raw:
+                ws.duplicate_protocols.append((key, first, d))
+        ws.packs = [wrapped[id(d)] for d in docs[1:] if d.kind == "pack" and _usable(wrapped[id(d)])]
+        ws.pack = self._select_pack(ws)
+        ws.nodes = _node_infos(ws, self.options)
+        return ws
+
+    def _select_pack(self, ws: Workspace) -> Doc | None:
+        if self.pack_path is not None:
+            for p in ws.packs:
+                if _real(p.file) == _real(self.pack_path):
+                    ws.pack_explicit = True
+                    return p
+            return None
+        req = ws.workflow.get("requires_pack")
+        if isinstance(req, Mapping):
+            want = (req.get("name"), req.get("version"))
+            for p in ws.packs:
+                if pack_identity(p) == want:
+                    return p
+        return None
+
+    # ------------------------------------------------------------------ phase 4: checked
+
+    @functools.cached_property
+    def checked(self) -> Checked:
+        ws = self.workspace
+        diags: list[Diagnostic] = list(self._front)
+        diags.extend(self._document_diagnostics(ws))
+        an = Analysis()
+        if not has_errors(diags):
+            for step in PIPELINE:
+                if step.name == "lower":
+                    break
+                found = step.run(ws, an, self.options)
+                diags.extend(found)
+                if step.stop_on_error and has_errors(found):
+                    break
+        return Checked(an, tuple(sort_diagnostics(_dedupe_diags(diags))))
+
+    def _document_diagnostics(self, ws: Workspace) -> list[Diagnostic]:
+        """Front-end diagnostics of the documents this compilation uses (not of unrelated files)."""
+        from aisc.passes.protocol_semantics import check_protocol
+
+        used: list[Doc] = [ws.skeleton or ws.workflow]
+        if ws.pack is not None:
+            used.append(ws.pack)
+        elif self.pack_path is not None:
+            used.extend(_wrap(d) for d in self.documents if _real(d.file) == _real(self.pack_path))
+        protos: list[Doc] = [imp.doc for imp in ws.imports if imp.doc is not None]
+        protos += [n.protocol_doc for n in ws.nodes if n.protocol_doc is not None]
+        out: list[Diagnostic] = []
+        seen: set[int] = set()
+        for d in used + protos:
+            if id(d) in seen:
+                continue
+            seen.add(id(d))
+            ld = d.loaded
+            if isinstance(ld, LoadedDocument):
+                out.extend(ld.diagnostics)
+                if ld.kind == "protocol" and ld.document is not None and ld.ok:
+                    out.extend(_protocol_semantics(ld, check_protocol))
+        if self.pack_path is not None and ws.pack is None and not any(
+            _real(d.file) == _real(self.pack_path) for d in self.documents if d.kind == "pack"
+        ):
+            out.append(Diagnostic("AISC-WS-017", f"{self.pack_path} is not a pack document",
+                                  hint="pass an .ais-pack.yaml file to --pack"))
+        return out
+
+    # ------------------------------------------------------------------ phase 5: plan
+
+    @functools.cached_property
+    def plan(self) -> dict[str, Any]:
+        """The plan JSON. Raises :class:`CompilationFailed` when any phase found an error."""
+        checked = self.checked
+        if not checked.ok:
+            raise CompilationFailed(checked.diagnostics)
+        lower_step = next(s for s in PIPELINE if s.name == "lower")
+        lowered = lower_step.lower(self.workspace, checked.analysis, self.options)
+        if has_errors(lowered.diagnostics):
+            raise CompilationFailed([*checked.diagnostics, *lowered.diagnostics])
+        plan = lowered.plan
+        if self.options.aisc_extensions:
+            plan["extensions"]["aisc"]["plan_hash"] = plan_hash(plan)
+        try:
+            plan_from_json(plan)
+        except PlanError as e:
+            raise CompilationFailed([e.to_diagnostic(self.entry)]) from None
+        return plan
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        return self.checked.diagnostics
+
+    def emit(self, name: str) -> Any:
+        """The JSON-able view of one phase (``aisc compile --emit NAME``)."""
+        if name not in PHASES:
+            raise ValueError(f"unknown phase {name!r}; phases: {', '.join(PHASES)}")
+        if name == "sources":
+            return {"sources": list(self.sources)}
+        if name == "documents":
+            return {"documents": [{"file": d.file, "kind": d.kind,
+                                   "diagnostics": [x.to_json() for x in d.diagnostics]}
+                                  for d in self.documents]}
+        if name == "workspace":
+            return _workspace_json(self.workspace)
+        if name == "checked":
+            c = self.checked
+            an = c.analysis
+            ws = self.workspace
+            return {
+                "ok": c.ok,
+                "order": [ws.nodes[i].id for i in an.order],
+                "deps": {ws.nodes[i].id: d for i, d in enumerate(an.deps) if d},
+                "calculated_order": an.calculated_order,
+                "runtime_guards": an.runtime_guards,
+                "detect_providers": an.detect_providers,
+                "capabilities_used": an.capabilities_used,
+                "policy": an.policy_summary,
+                "diagnostics": [d.to_json() for d in c.diagnostics],
+            }
+        return self.plan
+
+
+class WorkspaceCache:
+    """Documents loaded once and shared by several compilations (``aisc compile DIR``)."""
+
+    def __init__(self, documents: Sequence[LoadedDocument]) -> None:
+        self.documents = list(documents)
+        self.by_real = {_real(d.file): d for d in self.documents}
+
+
+# ---------------------------------------------------------------------- public helpers
+
+
+def compile_workflow(
+    path: str | os.PathLike[str],
+    *,
+    pack: str | os.PathLike[str] | None = None,
+    workspace: str | os.PathLike[str] | None = None,
+    options: Options | None = None,
+) -> Plan:
+    """Compile one workflow (or plan skeleton) file to a :class:`~aisc.ir.plan.Plan`.
+
+    Raises :class:`CompilationFailed` with every diagnostic when the input has an error.
+    """
+    c = Compilation(path, pack=pack, workspace=workspace, options=options)
+    return plan_from_json(c.plan)
+
+
+def plan_from_yaml_texts(protocols_yaml: list[str], workflow_yaml: str) -> dict[str, Any]:
+    """The conformance ``workflow_plan`` kind: protocols + workflow text → plan JSON (no extensions).
+
+    The protocols get their semantic checks; imports are not enforced. Raises CompilationFailed.
+    """
+    protos = [load_text(t, f"<protocol-{i}>.ais.yaml", kind_hint="protocol") for i, t in enumerate(protocols_yaml)]
+    wf = load_text(workflow_yaml, "<workflow>.ais-flow.yaml")
+    opts = Options(enforce_imports=False, aisc_extensions=False)
+    c = Compilation(None, options=opts, preloaded=protos, entry_document=wf)
+    return c.plan
+
+
+_DEC_MARK = "\x00DEC:"
+_DEC_RE = re.compile(r'"\\u0000DEC:(-?[0-9.]+)"')
+
+
+def plan_text(plan: Mapping[str, Any]) -> str:
+    """Canonical text: sorted keys, two-space indent, UTF-8, trailing newline; exact decimals."""
+    text = json.dumps(plan, sort_keys=True, indent=2, ensure_ascii=False, default=_json_default)
+    if "\\u0000DEC:" in text:
+        text = _DEC_RE.sub(lambda m: m.group(1), text)
+    return text + "\n"
+
+
+def _json_default(v: Any) -> Any:
+    from aisc.numeric import Dec, format_decimal
+
+    if isinstance(v, Dec):
+        return _DEC_MARK + format_decimal(v)
+    if isinstance(v, tuple):
+        return list(v)
+    raise TypeError(f"not JSON-serializable in a plan: {type(v).__name__}")
+
+
+def plan_hash(plan: Mapping[str, Any]) -> str:
+    """``0x`` + keccak256 of the JCS form of the plan without ``meta.created_at`` and the hash itself."""
+    from aisc.jcs import spec_hash
+
+    return str(spec_hash(_hashable(plan)))
+
+
+def _hashable(plan: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(plan)
+    meta = dict(out.get("meta") or {})
+    meta.pop("created_at", None)
+    out["meta"] = meta
+    ext = out.get("extensions")
+    if isinstance(ext, Mapping) and isinstance(ext.get("aisc"), Mapping):
+        aisc_ext = {k: v for k, v in ext["aisc"].items() if k != "plan_hash"}
+        out["extensions"] = {**ext, "aisc": aisc_ext}
+    return _plain(out)
+
+
+def _plain(v: Any) -> Any:
+    """Exact numbers JavaScript cannot hold (decimals, ints beyond 2^53) are hashed as tagged text."""
+    from aisc.numeric import Dec, format_decimal
+
+    if isinstance(v, Mapping):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_plain(x) for x in v]
+    if isinstance(v, Dec):
+        return {"__dec": format_decimal(v)}
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2**53:
+        return {"__int": str(v)}
+    return v
+
+
+# ---------------------------------------------------------------------- workspace building
+
+
+def _wrap(d: LoadedDocument) -> Doc:
+    cached = getattr(d, "_aisc_doc", None)
+    if isinstance(cached, Doc):
+        return cached
+    doc = Doc(file=d.file, kind=d.kind or "unknown", raw=d.raw,
+              span_lookup=functools.partial(_span_of, d), loaded=d)
+    try:
+        object.__setattr__(d, "_aisc_doc", doc)
+    except (AttributeError, TypeError):
+        pass
+    return doc
+
+
+def _span_of(d: LoadedDocument, path: str) -> Any:
+    return span_at(d, path, nearest=True)
+
+
+def _usable(d: Doc) -> bool:
+    ld = d.loaded
+    return isinstance(d.raw, Mapping) and (not isinstance(ld, LoadedDocument) or ld.ok)
+
+
+def _import_list(raw: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    imports = raw.get("imports")
+    protos = imports.get("protocols") if isinstance(imports, Mapping) else None
+    return [p for p in protos if isinstance(p, Mapping)] if isinstance(protos, list) else []
+
+
+def _resolve_import(workflow_file: str, path: str) -> tuple[str | None, bool]:
+    """(file, used_fallback): relative to the workflow file; else an ancestor folder (D10 rule)."""
+    if os.path.isabs(path):
+        return (path, False) if os.path.isfile(path) else (None, False)
+    base = os.path.dirname(os.path.abspath(workflow_file))
+    first = os.path.join(base, path)
+    if os.path.isfile(first):
+        return first, False
+    cur = base
+    for _ in range(IMPORT_FALLBACK_LEVELS):
+        parent = os.path.dirname(cur)
+        if parent == cur:
+            break
+        cur = parent
+        cand = os.path.join(cur, path)
+        if os.path.isfile(cand):
+            return cand, True
+    return None, False
+
+
+def _skeleton_workflow(sk: Doc) -> Doc:
+    """R302: the workflow a plan skeleton stands for (never written to disk)."""
+    raw = sk.raw
+    meta = raw.get("meta") if isinstance(raw.get("meta"), Mapping) else {}
+    wmeta: dict[str, Any] = {"name": meta.get("name") or "plan-skeleton", "version": "0.0.1"}
+    if isinstance(meta.get("description"), str):
+        wmeta["description"] = meta["description"]
+    wf: dict[str, Any] = {"schema": "ais-flow/0.0.3", "meta": wmeta, "inputs": {}, "nodes": raw.get("nodes") or []}
+    if "default_chain" in raw:
+        wf["default_chain"] = raw["default_chain"]
+    return Doc(file=sk.file, kind="workflow", raw=wf, span_lookup=sk.span_lookup, loaded=sk.loaded)
+
+
+def _node_infos(ws: Workspace, options: Options) -> list[NodeInfo]:
+    wf = ws.workflow
+    nodes_raw = wf.get("nodes")
+    default_chain = wf.get("default_chain")
+    out: list[NodeInfo] = []
+    if not isinstance(nodes_raw, list):
+        return out
+    for i, raw in enumerate(nodes_raw):
+        if not isinstance(raw, Mapping):
+            continue
+        ntype = str(raw.get("type", ""))
+        is_action = ntype == "action_ref"
+        target_name = raw.get("action" if is_action else "query")
+        chain, source = None, None
+        if isinstance(raw.get("chain"), str):
+            chain, source = raw["chain"], "node"
+        elif isinstance(default_chain, str):
+            chain, source = default_chain, "workflow"
+        elif options.default_chain is not None:
+            chain, source = options.default_chain, "option"
+        if chain is not None and not is_caip2(chain):
+            chain = None
+        info = NodeInfo(index=i, id=str(raw.get("id", "")), raw=raw, path=f"$.nodes[{i}]", type=ntype,
+                        protocol=str(raw.get("protocol", "")),
+                        target_name=target_name if isinstance(target_name, str) else None,
+                        chain=chain, chain_source=source)
+        pdoc = ws.protocols.get(info.protocol)
+        if pdoc is not None:
+            info.protocol_doc = pdoc
+            block = pdoc.get("actions" if is_action else "queries")
+            target = block.get(info.target_name) if isinstance(block, Mapping) and info.target_name else None
+            if isinstance(target, Mapping):
+                info.target = target
+                execution = target.get("execution")
+                if chain is not None and isinstance(execution, Mapping):
+                    try:
+                        spec = select_execution(execution, chain)
+                    except NoExecutionMatch:
+                        spec = None
+                    if isinstance(spec, Mapping):
+                        info.spec = spec
+                        info.spec_key = next(k for k in (chain, f"{chain.split(':', 1)[0]}:*", "*")
+                                             if k in execution)
+        out.append(info)
+    return out
+
+
+def _protocol_semantics(ld: LoadedDocument, check: Any) -> list[Diagnostic]:
+    cached = getattr(ld, "_aisc_semantics", None)
+    if cached is None:
+        found = check(ld.document)
+        cached = [d if d.span is not None else attrs.evolve(d, span=span_at(ld, d.path or "$", nearest=True))
+                  for d in found]
+        try:
+            object.__setattr__(ld, "_aisc_semantics", cached)
+        except (AttributeError, TypeError):
+            pass
+    return list(cached)
+
+
+def _workspace_json(ws: Workspace) -> dict[str, Any]:
+    return {
+        "workflow": ws.workflow.file,
+        "skeleton": ws.is_skeleton,
+        "protocols": {k: d.file for k, d in sorted(ws.protocols.items())},
+        "packs": [{"file": p.file, "identity": "@".join(pack_identity(p) or ("?", "?"))} for p in ws.packs],
+        "pack": ws.pack.file if ws.pack is not None else None,
+        "imports": [{"protocol": i.protocol, "path": i.path, "resolved": i.resolved} for i in ws.imports],
+        "nodes": [{"id": n.id, "type": n.type, "protocol": n.protocol, "target": n.target_name,
+                   "chain": n.chain, "execution_key": n.spec_key} for n in ws.nodes],
+    }
+
+
+def _real(path: str | None) -> str:
+    if path is None:
+        return ""
+    if path.startswith("<"):
+        return path
+    return os.path.realpath(path)
+
+
+def _dedupe(files: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    out: list[str] = []
+    for f in files:
+        r = _real(f)
+        if r not in seen:
+            seen.add(r)
+            out.append(f)
+    return out
+
+
+def _dedupe_diags(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
+    seen: set[Diagnostic] = set()
+    out: list[Diagnostic] = []
+    for d in diags:
+        if d not in seen:
+            seen.add(d)
+            out.append(d)
+    return out

@@ -1,0 +1,659 @@
+"""The execution plan ``ais-plan/0.0.3``: frozen model, strict decoder, canonical encoder.
+
+A :class:`Plan` is what the compiler emits and what the runtime executes. The runtime accepts any
+plan that passes :func:`plan_from_json`, also one written by another AIS implementation, so the
+decoder is strict (unknown fields rejected, no coercion: ``True`` is not an int, ``"5"`` is not an
+int, ``1.0`` is not an int) and every error carries a ``$``-path.
+
+Each node's ``execution`` stays the plain JSON object of the plan (ValueRefs unevaluated): backends
+read it directly and evaluate its ValueRefs against the live runtime root. Core execution types
+(``evm_call``, ``solana_instruction``, ...) are checked strictly against their schema arm; a plugin
+type (any other ``type``) only needs a non-empty string ``type`` (SPEC-MAP D3).
+
+Building a plan in code::
+
+    Plan(nodes=(PlanNode(id="q", chain="eip155:1", kind="query_ref",
+                         execution={"type": "evm_read", ...},
+                         bindings=Bindings(params={"owner": Ref("ctx.wallet_address")})),),
+         meta=PlanMeta(name="wf"))
+
+``plan_to_json`` omits absent keys (never ``null``) and writes keys in schema order, which is the
+order of the upstream golden plan.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import attrs
+
+from aisc.diagnostics import Diagnostic
+from aisc.ir import valueref as vr
+from aisc.ir.valueref import ValueRef
+
+PLAN_SCHEMA = "ais-plan/0.0.3"
+NODE_KINDS = ("action_ref", "query_ref", "execution")
+WRITE_MODES = ("set", "merge")
+CHAIN_RE = re.compile(r"^(eip155|solana|cosmos|bip122|aptos|sui):[a-zA-Z0-9._-]+$")
+STEP_ID_RE = re.compile(r"^[a-zA-Z0-9_-]+$")
+
+NodeKind = Literal["action_ref", "query_ref", "execution"]
+WriteMode = Literal["set", "merge"]
+
+_ext = attrs.field(default=None, hash=False)
+
+
+class PlanError(ValueError):
+    """A plan that does not match ``ais-plan/0.0.3``. ``path`` is a ``$``-path into the plan JSON."""
+
+    code = "AISC-PLAN-001"
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.message = message
+        self.path = path
+
+    def to_diagnostic(self, file: str | None = None) -> Diagnostic:
+        where = f" in {file}" if file else ""
+        return Diagnostic(
+            code=self.code,
+            message=f"invalid ais-plan/0.0.3{where}: {self.message}",
+            path=self.path,
+            hint="fix the plan (or recompile it with 'aisc compile'); "
+            "the plan schema is schemas/0.0.2/plan.schema.json",
+        )
+
+
+# ------------------------------------------------------------------ model
+
+
+@attrs.frozen
+class PlanMeta:
+    created_at: str | None = None
+    name: str | None = None
+    description: str | None = None
+    extensions: Mapping[str, Any] | None = _ext
+
+
+@attrs.frozen
+class Retry:
+    interval_ms: int
+    max_attempts: int | None = None
+    backoff: Literal["fixed"] | None = None
+    extensions: Mapping[str, Any] | None = _ext
+
+
+@attrs.frozen
+class Bindings:
+    params: Mapping[str, ValueRef] | None = attrs.field(default=None, hash=False)
+    extensions: Mapping[str, Any] | None = _ext
+
+
+@attrs.frozen
+class Write:
+    """A writeback target. ``mode`` absent means ``set`` (reference behaviour)."""
+
+    path: str
+    mode: WriteMode | None = None
+    extensions: Mapping[str, Any] | None = _ext
+
+    @property
+    def effective_mode(self) -> WriteMode:
+        return self.mode or "set"
+
+
+@attrs.frozen
+class SourceWorkflow:
+    name: str
+    version: str
+
+
+@attrs.frozen
+class Source:
+    workflow: SourceWorkflow | None = None
+    node_id: str | None = None
+    protocol: str | None = None
+    action: str | None = None
+    query: str | None = None
+    step_id: str | None = None
+    extensions: Mapping[str, Any] | None = _ext
+
+
+def _tuple_or_none(v: Sequence[Any] | None) -> tuple[Any, ...] | None:
+    return None if v is None else tuple(v)
+
+
+@attrs.frozen
+class PlanNode:
+    """One plan node. ``assert_`` is the plan's ``assert`` (a Python keyword)."""
+
+    id: str
+    chain: str
+    kind: NodeKind
+    execution: Mapping[str, Any] = attrs.field(hash=False)
+    description: str | None = None
+    deps: tuple[str, ...] | None = attrs.field(default=None, converter=_tuple_or_none)
+    condition: ValueRef | None = None
+    assert_: ValueRef | None = None
+    assert_message: str | None = None
+    until: ValueRef | None = None
+    retry: Retry | None = None
+    timeout_ms: int | None = None
+    bindings: Bindings | None = None
+    writes: tuple[Write, ...] | None = attrs.field(default=None, converter=_tuple_or_none)
+    source: Source | None = None
+    extensions: Mapping[str, Any] | None = _ext
+
+    @property
+    def execution_type(self) -> str:
+        return str(self.execution["type"])
+
+    @property
+    def dep_ids(self) -> tuple[str, ...]:
+        return self.deps or ()
+
+    @property
+    def params(self) -> Mapping[str, ValueRef]:
+        """The binding params (empty when the node has none)."""
+        if self.bindings is None or self.bindings.params is None:
+            return {}
+        return self.bindings.params
+
+    @property
+    def aisc_extensions(self) -> Mapping[str, Any]:
+        """``extensions.aisc`` (the compiler's runtime hints; see docs/runtime.md), or ``{}``."""
+        ext = (self.extensions or {}).get("aisc")
+        return ext if isinstance(ext, Mapping) else {}
+
+
+def _node_tuple(v: Sequence[PlanNode]) -> tuple[PlanNode, ...]:
+    return tuple(v)
+
+
+@attrs.frozen
+class Plan:
+    nodes: tuple[PlanNode, ...] = attrs.field(converter=_node_tuple)
+    meta: PlanMeta | None = None
+    extensions: Mapping[str, Any] | None = _ext
+    schema: str = PLAN_SCHEMA
+
+    def node(self, node_id: str) -> PlanNode:
+        for n in self.nodes:
+            if n.id == node_id:
+                return n
+        raise KeyError(node_id)
+
+    @property
+    def aisc_extensions(self) -> Mapping[str, Any]:
+        ext = (self.extensions or {}).get("aisc")
+        return ext if isinstance(ext, Mapping) else {}
+
+
+# ------------------------------------------------------------------ decoding
+
+
+def plan_from_json(obj: Any) -> Plan:
+    """Strictly decode a plan JSON object. Raises :class:`PlanError` (with a ``$``-path).
+
+    Beyond the JSON schema it checks that node ids are unique and that every ``deps`` entry names a
+    node of the plan (a runner cannot schedule anything else).
+    """
+    m = _obj(obj, "$")
+    _keys(m, "$", {"schema", "meta", "nodes", "extensions"}, {"schema", "nodes"})
+    if m["schema"] != PLAN_SCHEMA:
+        raise PlanError(f'schema must be "{PLAN_SCHEMA}", got {_show(m["schema"])}', "$.schema")
+    meta = _meta(m["meta"], "$.meta") if "meta" in m else None
+    nodes_raw = m["nodes"]
+    if not isinstance(nodes_raw, list):
+        raise PlanError(f"nodes must be a list, got {_kind(nodes_raw)}", "$.nodes")
+    nodes = tuple(_node(n, f"$.nodes[{i}]") for i, n in enumerate(nodes_raw))
+    seen: dict[str, int] = {}
+    for i, n in enumerate(nodes):
+        if n.id in seen:
+            raise PlanError(f'duplicate node id "{n.id}" (also nodes[{seen[n.id]}])', f"$.nodes[{i}].id")
+        seen[n.id] = i
+    for i, n in enumerate(nodes):
+        for j, d in enumerate(n.dep_ids):
+            if d not in seen:
+                raise PlanError(f'deps names unknown node "{d}"', f"$.nodes[{i}].deps[{j}]")
+    ext = _extensions(m["extensions"], "$.extensions") if "extensions" in m else None
+    return Plan(nodes=nodes, meta=meta, extensions=ext)
+
+
+def _meta(obj: Any, p: str) -> PlanMeta:
+    m = _obj(obj, p)
+    _keys(m, p, {"created_at", "name", "description", "extensions"}, set())
+    return PlanMeta(
+        created_at=_opt_str(m, "created_at", p),
+        name=_opt_str(m, "name", p),
+        description=_opt_str(m, "description", p),
+        extensions=_extensions(m["extensions"], f"{p}.extensions") if "extensions" in m else None,
+    )
+
+
+_NODE_KEYS = {
+    "id", "chain", "kind", "description", "deps", "condition", "assert", "assert_message", "until",
+    "retry", "timeout_ms", "bindings", "execution", "writes", "source", "extensions",
+}
+
+
+def _node(obj: Any, p: str) -> PlanNode:
+    m = _obj(obj, p)
+    _keys(m, p, _NODE_KEYS, {"id", "chain", "kind", "execution"})
+    node_id = _str(m["id"], f"{p}.id")
+    chain = _chain(m["chain"], f"{p}.chain")
+    kind = m["kind"]
+    if kind not in NODE_KINDS:
+        raise PlanError(f"kind must be one of {', '.join(NODE_KINDS)}, got {_show(kind)}", f"{p}.kind")
+    deps = None
+    if "deps" in m:
+        raw = m["deps"]
+        if not isinstance(raw, list):
+            raise PlanError(f"deps must be a list of node ids, got {_kind(raw)}", f"{p}.deps")
+        deps = tuple(_str(d, f"{p}.deps[{j}]") for j, d in enumerate(raw))
+    retry = _retry(m["retry"], f"{p}.retry") if "retry" in m else None
+    bindings = _bindings(m["bindings"], f"{p}.bindings") if "bindings" in m else None
+    writes = None
+    if "writes" in m:
+        raw = m["writes"]
+        if not isinstance(raw, list):
+            raise PlanError(f"writes must be a list, got {_kind(raw)}", f"{p}.writes")
+        writes = tuple(_write(w, f"{p}.writes[{j}]") for j, w in enumerate(raw))
+    execution = _obj(m["execution"], f"{p}.execution")
+    check_execution(execution, f"{p}.execution")
+    return PlanNode(
+        id=node_id,
+        chain=chain,
+        kind=kind,
+        execution=execution,
+        description=_opt_str(m, "description", p),
+        deps=deps,
+        condition=_vr(m["condition"], f"{p}.condition") if "condition" in m else None,
+        assert_=_vr(m["assert"], f"{p}.assert") if "assert" in m else None,
+        assert_message=_opt_str(m, "assert_message", p),
+        until=_vr(m["until"], f"{p}.until") if "until" in m else None,
+        retry=retry,
+        timeout_ms=_pos_int(m["timeout_ms"], f"{p}.timeout_ms") if "timeout_ms" in m else None,
+        bindings=bindings,
+        writes=writes,
+        source=_source(m["source"], f"{p}.source") if "source" in m else None,
+        extensions=_extensions(m["extensions"], f"{p}.extensions") if "extensions" in m else None,
+    )
+
+
+def _retry(obj: Any, p: str) -> Retry:
+    m = _obj(obj, p)
+    _keys(m, p, {"interval_ms", "max_attempts", "backoff", "extensions"}, {"interval_ms"})
+    backoff = m.get("backoff")
+    if "backoff" in m and backoff != "fixed":
+        raise PlanError(f'backoff must be "fixed", got {_show(backoff)}', f"{p}.backoff")
+    return Retry(
+        interval_ms=_pos_int(m["interval_ms"], f"{p}.interval_ms"),
+        max_attempts=_pos_int(m["max_attempts"], f"{p}.max_attempts") if "max_attempts" in m else None,
+        backoff="fixed" if "backoff" in m else None,
+        extensions=_extensions(m["extensions"], f"{p}.extensions") if "extensions" in m else None,
+    )
+
+
+def _bindings(obj: Any, p: str) -> Bindings:
+    m = _obj(obj, p)
+    _keys(m, p, {"params", "extensions"}, set())
+    params = None
+    if "params" in m:
+        raw = _obj(m["params"], f"{p}.params")
+        params = {str(k): _vr(v, f"{p}.params.{k}") for k, v in raw.items()}
+    return Bindings(
+        params=params,
+        extensions=_extensions(m["extensions"], f"{p}.extensions") if "extensions" in m else None,
+    )
+
+
+def _write(obj: Any, p: str) -> Write:
+    m = _obj(obj, p)
+    _keys(m, p, {"path", "mode", "extensions"}, {"path"})
+    mode = m.get("mode")
+    if "mode" in m and mode not in WRITE_MODES:
+        raise PlanError(f"mode must be set or merge, got {_show(mode)}", f"{p}.mode")
+    return Write(
+        path=_str(m["path"], f"{p}.path"),
+        mode=mode,
+        extensions=_extensions(m["extensions"], f"{p}.extensions") if "extensions" in m else None,
+    )
+
+
+def _source(obj: Any, p: str) -> Source:
+    m = _obj(obj, p)
+    _keys(m, p, {"workflow", "node_id", "protocol", "action", "query", "step_id", "extensions"}, set())
+    wf = None
+    if "workflow" in m:
+        w = _obj(m["workflow"], f"{p}.workflow")
+        _keys(w, f"{p}.workflow", {"name", "version"}, {"name", "version"})
+        wf = SourceWorkflow(name=_str(w["name"], f"{p}.workflow.name"),
+                            version=_str(w["version"], f"{p}.workflow.version"))
+    return Source(
+        workflow=wf,
+        node_id=_opt_str(m, "node_id", p),
+        protocol=_opt_str(m, "protocol", p),
+        action=_opt_str(m, "action", p),
+        query=_opt_str(m, "query", p),
+        step_id=_opt_str(m, "step_id", p),
+        extensions=_extensions(m["extensions"], f"{p}.extensions") if "extensions" in m else None,
+    )
+
+
+# ------------------------------------------------------------------ execution specs (D3: dispatch on type)
+
+_V = "valueref"
+_VMAP = "valueref-map"
+_EXT = "extensions"
+# type -> (allowed field -> checker tag, required fields)
+_ARMS: dict[str, tuple[dict[str, str], set[str]]] = {
+    "evm_read": ({"type": "", "to": _V, "abi": "abi", "args": _VMAP, "extensions": _EXT},
+                 {"type", "to", "abi", "args"}),
+    "evm_multiread": ({"type": "", "method": "multiread_method", "calls": "multiread_calls", "extensions": _EXT},
+                      {"type", "method", "calls"}),
+    "evm_call": ({"type": "", "to": _V, "abi": "abi", "args": _VMAP, "value": _V, "extensions": _EXT},
+                 {"type", "to", "abi", "args"}),
+    "evm_multicall": ({"type": "", "to": _V, "calls": "multicall_calls", "deadline": _V, "extensions": _EXT},
+                      {"type", "to", "calls"}),
+    "composite": ({"type": "", "steps": "steps", "extensions": _EXT}, {"type", "steps"}),
+    "solana_instruction": (
+        {"type": "", "program": _V, "instruction": "str", "discriminator": _V, "accounts": "accounts",
+         "data": _V, "compute_units": _V, "lookup_tables": _V, "extensions": _EXT},
+        {"type", "program", "instruction", "accounts", "data"},
+    ),
+    "solana_read": ({"type": "", "method": "nonempty_str", "params": _V, "extensions": _EXT}, {"type", "method"}),
+    "bitcoin_psbt": ({"type": "", "script_type": "script_type", "mapping": _VMAP, "extensions": _EXT},
+                     {"type", "script_type", "mapping"}),
+}
+
+
+def check_execution(obj: Mapping[str, Any], p: str) -> None:
+    """Check one execution spec: strict for core types, ``{type: non-empty string, ...}`` otherwise."""
+    t = obj.get("type")
+    if not isinstance(t, str) or not t:
+        raise PlanError("execution needs a non-empty string 'type'", f"{p}.type")
+    arm = _ARMS.get(t)
+    if arm is None:
+        return
+    allowed, required = arm
+    _keys(obj, p, set(allowed), required)
+    for k, v in obj.items():
+        tag = allowed[k]
+        if tag:
+            _check_field(tag, v, f"{p}.{k}")
+
+
+def _check_field(tag: str, v: Any, p: str) -> None:
+    if tag == _V:
+        _vr(v, p)
+    elif tag == _VMAP:
+        for k, x in _obj(v, p).items():
+            _vr(x, f"{p}.{k}")
+    elif tag == _EXT:
+        _extensions(v, p)
+    elif tag == "str":
+        _str(v, p)
+    elif tag == "nonempty_str":
+        if not isinstance(v, str) or not v:
+            raise PlanError(f"expected a non-empty string, got {_kind(v)}", p)
+    elif tag == "abi":
+        _abi(v, p)
+    elif tag == "multiread_method":
+        if v not in ("multicall3", "rpc_batch"):
+            raise PlanError(f"method must be multicall3 or rpc_batch, got {_show(v)}", p)
+    elif tag == "script_type":
+        if v not in ("p2wpkh", "p2tr", "p2sh", "p2wsh"):
+            raise PlanError(f"script_type must be one of p2wpkh, p2tr, p2sh, p2wsh, got {_show(v)}", p)
+    elif tag == "multiread_calls":
+        for i, c in enumerate(_list(v, p)):
+            cp = f"{p}[{i}]"
+            cm = _obj(c, cp)
+            _keys(cm, cp, {"id", "to", "abi", "args", "extensions"}, {"id", "to", "abi", "args"})
+            _str(cm["id"], f"{cp}.id")
+            _vr(cm["to"], f"{cp}.to")
+            _abi(cm["abi"], f"{cp}.abi")
+            _check_field(_VMAP, cm["args"], f"{cp}.args")
+            if "extensions" in cm:
+                _extensions(cm["extensions"], f"{cp}.extensions")
+    elif tag == "multicall_calls":
+        for i, c in enumerate(_list(v, p)):
+            cp = f"{p}[{i}]"
+            cm = _obj(c, cp)
+            _keys(cm, cp, {"abi", "args", "condition", "extensions"}, {"abi", "args"})
+            _abi(cm["abi"], f"{cp}.abi")
+            _check_field(_VMAP, cm["args"], f"{cp}.args")
+            if "condition" in cm:
+                _vr(cm["condition"], f"{cp}.condition")
+            if "extensions" in cm:
+                _extensions(cm["extensions"], f"{cp}.extensions")
+    elif tag == "accounts":
+        for i, a in enumerate(_list(v, p)):
+            ap = f"{p}[{i}]"
+            am = _obj(a, ap)
+            _keys(am, ap, {"name", "pubkey", "signer", "writable", "extensions"},
+                  {"name", "pubkey", "signer", "writable"})
+            _str(am["name"], f"{ap}.name")
+            for k in ("pubkey", "signer", "writable"):
+                _vr(am[k], f"{ap}.{k}")
+            if "extensions" in am:
+                _extensions(am["extensions"], f"{ap}.extensions")
+    elif tag == "steps":
+        steps = _list(v, p)
+        if not steps:
+            raise PlanError("a composite needs at least one step", p)
+        for i, s in enumerate(steps):
+            sp = f"{p}[{i}]"
+            sm = _obj(s, sp)
+            _keys(sm, sp, {"id", "description", "condition", "chain", "execution", "extensions"},
+                  {"id", "execution"})
+            sid = _str(sm["id"], f"{sp}.id")
+            if not STEP_ID_RE.match(sid):
+                raise PlanError(f"step id {sid!r} must match [a-zA-Z0-9_-]+", f"{sp}.id")
+            if "description" in sm:
+                _str(sm["description"], f"{sp}.description")
+            if "condition" in sm:
+                _vr(sm["condition"], f"{sp}.condition")
+            if "chain" in sm:
+                _chain(sm["chain"], f"{sp}.chain")
+            check_execution(_obj(sm["execution"], f"{sp}.execution"), f"{sp}.execution")
+            if "extensions" in sm:
+                _extensions(sm["extensions"], f"{sp}.extensions")
+    else:  # pragma: no cover - table and checker are edited together
+        raise AssertionError(tag)
+
+
+def _abi(v: Any, p: str) -> None:
+    m = _obj(v, p)
+    _keys(m, p, {"type", "name", "inputs", "outputs"}, {"type", "name", "inputs"})
+    if m["type"] != "function":
+        raise PlanError(f'abi.type must be "function", got {_show(m["type"])}', f"{p}.type")
+    _str(m["name"], f"{p}.name")
+    for k in ("inputs", "outputs"):
+        if k in m:
+            for i, param in enumerate(_list(m[k], f"{p}.{k}")):
+                _abi_param(param, f"{p}.{k}[{i}]")
+
+
+def _abi_param(v: Any, p: str) -> None:
+    m = _obj(v, p)
+    _keys(m, p, {"name", "type", "components"}, {"name", "type"})
+    _str(m["name"], f"{p}.name")
+    _str(m["type"], f"{p}.type")
+    if "components" in m:
+        for i, c in enumerate(_list(m["components"], f"{p}.components")):
+            _abi_param(c, f"{p}.components[{i}]")
+
+
+# ------------------------------------------------------------------ small strict helpers
+
+
+def _obj(v: Any, p: str) -> dict[str, Any]:
+    if not isinstance(v, Mapping):
+        raise PlanError(f"expected an object, got {_kind(v)}", p)
+    return v if isinstance(v, dict) else dict(v)
+
+
+def _list(v: Any, p: str) -> list[Any]:
+    if not isinstance(v, list):
+        raise PlanError(f"expected a list, got {_kind(v)}", p)
+    return v
+
+
+def _keys(m: Mapping[str, Any], p: str, allowed: set[str], required: set[str]) -> None:
+    for k in m:
+        if k not in allowed:
+            raise PlanError(f"unknown field '{k}' (allowed: {', '.join(sorted(allowed))})", f"{p}.{k}")
+    for k in sorted(required):
+        if k not in m:
+            raise PlanError(f"missing required field '{k}'", f"{p}.{k}")
+
+
+def _str(v: Any, p: str) -> str:
+    if not isinstance(v, str):
+        raise PlanError(f"expected a string, got {_kind(v)}", p)
+    return v
+
+
+def _opt_str(m: Mapping[str, Any], key: str, p: str) -> str | None:
+    return _str(m[key], f"{p}.{key}") if key in m else None
+
+
+def _chain(v: Any, p: str) -> str:
+    s = _str(v, p)
+    if not CHAIN_RE.match(s):
+        raise PlanError(f"chain {s!r} is not a CAIP-2 id (e.g. eip155:1, solana:<genesis>)", p)
+    return s
+
+
+def _pos_int(v: Any, p: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise PlanError(f"expected a positive integer, got {_kind(v)}", p)
+    if v <= 0:
+        raise PlanError(f"expected a positive integer, got {v}", p)
+    return v
+
+
+def _extensions(v: Any, p: str) -> dict[str, Any]:
+    return _obj(v, p)
+
+
+def _vr(v: Any, p: str) -> ValueRef:
+    try:
+        return vr.from_json(v, p)
+    except vr.ValueRefError as e:
+        raise PlanError(str(e), e.path) from None
+
+
+def _kind(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "a boolean"
+    if isinstance(v, int):
+        return "an integer"
+    if isinstance(v, str):
+        return "a string"
+    if isinstance(v, list):
+        return "a list"
+    if isinstance(v, Mapping):
+        return "an object"
+    return f"a {type(v).__name__}"
+
+
+def _show(v: Any) -> str:
+    return repr(v) if isinstance(v, str) else _kind(v)
+
+
+# ------------------------------------------------------------------ encoding
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    """The plain JSON form: absent keys omitted (never ``null``), keys in schema order."""
+    out: dict[str, Any] = {"schema": plan.schema}
+    if plan.meta is not None:
+        out["meta"] = _meta_json(plan.meta)
+    out["nodes"] = [node_to_json(n) for n in plan.nodes]
+    if plan.extensions is not None:
+        out["extensions"] = dict(plan.extensions)
+    return out
+
+
+def _meta_json(m: PlanMeta) -> dict[str, Any]:
+    d: dict[str, Any] = {}
+    _put(d, "created_at", m.created_at)
+    _put(d, "name", m.name)
+    _put(d, "description", m.description)
+    if m.extensions is not None:
+        d["extensions"] = dict(m.extensions)
+    return d
+
+
+def node_to_json(n: PlanNode) -> dict[str, Any]:
+    d: dict[str, Any] = {"id": n.id, "chain": n.chain, "kind": n.kind}
+    _put(d, "description", n.description)
+    if n.deps is not None:
+        d["deps"] = list(n.deps)
+    if n.condition is not None:
+        d["condition"] = vr.to_json(n.condition)
+    if n.assert_ is not None:
+        d["assert"] = vr.to_json(n.assert_)
+    _put(d, "assert_message", n.assert_message)
+    if n.until is not None:
+        d["until"] = vr.to_json(n.until)
+    if n.retry is not None:
+        r: dict[str, Any] = {"interval_ms": n.retry.interval_ms}
+        _put(r, "max_attempts", n.retry.max_attempts)
+        _put(r, "backoff", n.retry.backoff)
+        if n.retry.extensions is not None:
+            r["extensions"] = dict(n.retry.extensions)
+        d["retry"] = r
+    _put(d, "timeout_ms", n.timeout_ms)
+    if n.bindings is not None:
+        b: dict[str, Any] = {}
+        if n.bindings.params is not None:
+            b["params"] = {k: vr.to_json(v) for k, v in n.bindings.params.items()}
+        if n.bindings.extensions is not None:
+            b["extensions"] = dict(n.bindings.extensions)
+        d["bindings"] = b
+    d["execution"] = dict(n.execution)
+    if n.writes is not None:
+        ws = []
+        for w in n.writes:
+            wd: dict[str, Any] = {"path": w.path}
+            _put(wd, "mode", w.mode)
+            if w.extensions is not None:
+                wd["extensions"] = dict(w.extensions)
+            ws.append(wd)
+        d["writes"] = ws
+    if n.source is not None:
+        d["source"] = _source_json(n.source)
+    if n.extensions is not None:
+        d["extensions"] = dict(n.extensions)
+    return d
+
+
+def _source_json(s: Source) -> dict[str, Any]:
+    d: dict[str, Any] = {}
+    if s.workflow is not None:
+        d["workflow"] = {"name": s.workflow.name, "version": s.workflow.version}
+    _put(d, "node_id", s.node_id)
+    _put(d, "protocol", s.protocol)
+    _put(d, "action", s.action)
+    _put(d, "query", s.query)
+    _put(d, "step_id", s.step_id)
+    if s.extensions is not None:
+        d["extensions"] = dict(s.extensions)
+    return d
+
+
+def _put(d: dict[str, Any], key: str, value: Any) -> None:
+    if value is not None:
+        d[key] = value
+
+
+def validate_plan(plan: Plan) -> Plan:
+    """Run the strict decoder over a plan built in code; returns the re-decoded plan or raises."""
+    return plan_from_json(plan_to_json(plan))

@@ -1,0 +1,88 @@
+"""Walking plain-JSON ValueRefs: leaves, referenced paths and ``nodes.<id>`` targets (§5.7)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from aisc.passes.model import pk
+
+TAGS = frozenset({"lit", "ref", "cel", "detect", "object", "array"})
+
+# The reference SDK finds CEL node references with this pattern; we use the same one for implicit
+# dependencies, so the plan's deps (and thus its order) match other AIS implementations.
+CEL_NODE_RE = re.compile(r"\bnodes\.([A-Za-z_][A-Za-z0-9_-]*)\b")
+# Dotted paths under a runtime root inside a CEL expression (identifier chains only).
+CEL_PATH_RE = re.compile(
+    r"(?<![A-Za-z0-9_.\"'])(inputs|params|ctx|contracts|nodes|query|calculated|policy)"
+    r"((?:\.[A-Za-z_][A-Za-z0-9_-]*)*)"
+)
+
+
+def is_vr(v: Any) -> bool:
+    return isinstance(v, Mapping) and len(v) == 1 and next(iter(v)) in TAGS
+
+
+def tag_of(v: Any) -> str | None:
+    return next(iter(v)) if is_vr(v) else None
+
+
+def leaves(v: Any, path: str) -> Iterator[tuple[str, Any, str]]:
+    """Every ``(tag, value, $path)`` leaf of a ValueRef (``lit``, ``ref``, ``cel``, ``detect``).
+
+    Detect candidates that are themselves ValueRefs are walked too (they are evaluated at run time).
+    """
+    if not is_vr(v):
+        return
+    tag, val = next(iter(v.items()))
+    p = f"{path}.{tag}"
+    if tag == "object" and isinstance(val, Mapping):
+        for k, x in val.items():
+            yield from leaves(x, pk(p, k))
+    elif tag == "array" and isinstance(val, list):
+        for i, x in enumerate(val):
+            yield from leaves(x, f"{p}[{i}]")
+    else:
+        yield tag, val, p
+        if tag == "detect" and isinstance(val, Mapping) and isinstance(val.get("candidates"), list):
+            for i, c in enumerate(val["candidates"]):
+                yield from leaves(c, f"{p}.candidates[{i}]")
+
+
+def node_refs(v: Any) -> Iterator[str]:
+    """Node ids a ValueRef reads through ``nodes.<id>`` (ref paths and CEL text)."""
+    for tag, val, _ in leaves(v, "$"):
+        if tag == "ref" and isinstance(val, str):
+            parts = [s for s in val.split(".") if s]
+            if len(parts) >= 2 and parts[0] == "nodes":
+                yield parts[1]
+        elif tag == "cel" and isinstance(val, str) and "nodes." in val:
+            yield from CEL_NODE_RE.findall(val)
+
+
+def ref_paths(v: Any) -> Iterator[tuple[str, str, str]]:
+    """``(dotted path, tag, $path)`` for every path a ValueRef reads (refs and CEL identifiers)."""
+    for tag, val, p in leaves(v, "$"):
+        if not isinstance(val, str):
+            continue
+        if tag == "ref":
+            yield ".".join(s for s in val.split(".") if s), tag, p
+        elif tag == "cel":
+            for m in CEL_PATH_RE.finditer(_strip_strings(val)):
+                yield m.group(1) + m.group(2), tag, p
+
+
+_STRING_RE = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
+
+
+def _strip_strings(expr: str) -> str:
+    """CEL text with string literals blanked, so ``"nodes.x"`` in a string is not a path."""
+    if '"' not in expr and "'" not in expr:
+        return expr
+    return _STRING_RE.sub(lambda m: '""', expr)
+
+
+def cel_index_keys(expr: str, root: str) -> list[str]:
+    """Keys read as ``root["key"]`` in CEL (e.g. ``query["allowance-token"]``)."""
+    return re.findall(rf'\b{root}\[\s*["\']([^"\']+)["\']\s*\]', expr)

@@ -1,0 +1,270 @@
+"""Lowering (SPEC-MAP §5.7): the checked workflow becomes ``ais-plan/0.0.3`` JSON."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from aisc.diagnostics import Diagnostic
+from aisc.passes.model import Analysis, NodeInfo, Options, Workspace
+
+PLAN_SCHEMA = "ais-plan/0.0.3"
+
+
+@attrs.frozen
+class Lowered:
+    plan: dict[str, Any]
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+def lower(ws: Workspace, an: Analysis, options: Options) -> Lowered:
+    """Build the plan JSON: topological order, composite expansion, writes, bindings, provenance."""
+    wf = ws.workflow
+    meta_raw = wf.get("meta") or {}
+    wf_name = str(meta_raw.get("name", ""))
+    wf_version = str(meta_raw.get("version", ""))
+    diags: list[Diagnostic] = []
+    nodes_out: list[dict[str, Any]] = []
+    for i in an.order:
+        n = ws.nodes[i]
+        if n.chain is None or n.spec is None or n.target is None:
+            continue  # already reported by the workflow pass; lowering never runs on errors
+        deps = an.deps[i] if i < len(an.deps) else []
+        base = _base_node(n, deps)
+        source: dict[str, Any] = {
+            "workflow": {"name": wf_name, "version": wf_version},
+            "node_id": n.id,
+            "protocol": n.protocol,
+            ("action" if n.is_action else "query"): n.target_name,
+        }
+        ext = _node_ext(n, an, options) if options.aisc_extensions else {}
+        if n.is_action and n.spec.get("type") == "composite":
+            nodes_out.extend(_expand(n, base, deps, source, ext, an, options, diags, ws))
+            continue
+        out = dict(base)
+        _put(out, "description", n.target.get("description"))
+        out["execution"] = n.spec
+        if not n.is_action:
+            out["writes"] = [{"path": f"nodes.{n.id}.outputs", "mode": "set"}]
+        out["source"] = source
+        guards = an.runtime_guards.get(n.id)
+        node_ext = dict(ext)
+        if guards and options.aisc_extensions:
+            node_ext["runtime_guards"] = guards
+        if node_ext:
+            out["extensions"] = {"aisc": node_ext}
+        nodes_out.append(_ordered(out))
+    meta: dict[str, Any] = {"created_at": created_at(options)}
+    _put(meta, "name", meta_raw.get("name"))
+    _put(meta, "description", meta_raw.get("description"))
+    plan: dict[str, Any] = {"schema": PLAN_SCHEMA, "meta": meta, "nodes": nodes_out}
+    extensions: dict[str, Any] = {}
+    if ws.is_skeleton and ws.skeleton is not None:
+        sk: dict[str, Any] = {"schema": ws.skeleton.get("schema")}
+        if "policy_hints" in (ws.skeleton.raw or {}):
+            sk["policy_hints"] = ws.skeleton.get("policy_hints")
+        extensions["plan_skeleton"] = sk
+    if options.aisc_extensions:
+        extensions["aisc"] = _plan_ext(ws, an)
+    if extensions:
+        plan["extensions"] = extensions
+    return Lowered(plan, tuple(diags))
+
+
+def _base_node(n: NodeInfo, deps: list[str]) -> dict[str, Any]:
+    raw = n.raw
+    out: dict[str, Any] = {"id": n.id, "chain": n.chain, "kind": n.type}
+    if deps:
+        out["deps"] = list(deps)
+    for key in ("condition", "assert", "assert_message", "until", "retry", "timeout_ms"):
+        if key in raw and raw[key] is not None:
+            out[key] = raw[key]
+    if "args" in raw and raw["args"] is not None:
+        out["bindings"] = {"params": raw["args"]}
+    return out
+
+
+def _expand(n: NodeInfo, base: dict[str, Any], deps: list[str], source: dict[str, Any],
+            ext: dict[str, Any], an: Analysis, options: Options, diags: list[Diagnostic],
+            ws: Workspace) -> list[dict[str, Any]]:
+    """A composite action: one ``kind: execution`` node per step, chained by deps (§5.7 step 3)."""
+    assert n.spec is not None
+    steps = [s for s in n.spec.get("steps") or [] if isinstance(s, Mapping)]
+    out_nodes: list[dict[str, Any]] = []
+    prev: str | None = None
+    parent_cond = n.raw.get("condition")
+    for i, step in enumerate(steps):
+        last = i == len(steps) - 1
+        sid = str(step.get("id"))
+        pid = n.id if last else f"{n.id}__{sid}"
+        node: dict[str, Any] = {"id": pid, "chain": step.get("chain") or n.chain, "kind": "execution"}
+        _put(node, "description", step.get("description"))
+        if i == 0:
+            if deps:
+                node["deps"] = list(deps)
+        else:
+            node["deps"] = [prev]
+        cond = _combine(parent_cond, step.get("condition"), n, i, diags, ws)
+        if cond is not None:
+            node["condition"] = cond
+        if last:
+            for key in ("assert", "assert_message"):
+                if key in n.raw and n.raw[key] is not None:
+                    node[key] = n.raw[key]
+        if "bindings" in base:
+            node["bindings"] = base["bindings"]
+        node["execution"] = step.get("execution")
+        step_write = {"path": f"nodes.{n.id}.outputs.steps.{sid}", "mode": "set"}
+        node["writes"] = ([{"path": f"nodes.{n.id}.outputs", "mode": "merge"}, step_write] if last
+                          else [step_write])
+        node["source"] = {**source, "step_id": sid}
+        node_ext = dict(ext)
+        guards = an.runtime_guards.get(pid)
+        if guards and options.aisc_extensions:
+            node_ext["runtime_guards"] = guards
+        if node_ext:
+            node["extensions"] = {"aisc": node_ext}
+        out_nodes.append(_ordered(node))
+        prev = pid
+    return out_nodes
+
+
+def _combine(parent: Any, step: Any, n: NodeInfo, i: int, diags: list[Diagnostic],
+             ws: Workspace) -> Any:
+    """Parent and step conditions: one present → that one; both → ``{cel: "((A) && (B))"}``."""
+    if parent is None:
+        return step
+    if step is None:
+        return parent
+    a = _as_cel(parent)
+    b = _as_cel(step)
+    if a is None or b is None:
+        bad = "node" if a is None else f"step {i}"
+        path = f"{n.path}.condition"
+        diags.append(Diagnostic(
+            code="AISC-PLAN-002",
+            message=f'cannot combine the {bad} condition of composite node "{n.id}" with its step condition: '
+            "only cel, ref and boolean lit conditions combine",
+            path=path, span=ws.workflow.span(path),
+            hint="write the node condition as a cel expression"))
+        return parent
+    return {"cel": f"(({a}) && ({b}))"}
+
+
+def _as_cel(cond: Any) -> str | None:
+    if not isinstance(cond, Mapping) or len(cond) != 1:
+        return None
+    tag, val = next(iter(cond.items()))
+    if tag == "cel" and isinstance(val, str):
+        return val
+    if tag == "ref" and isinstance(val, str):
+        return val
+    if tag == "lit" and isinstance(val, bool):
+        return "true" if val else "false"
+    return None
+
+
+def _node_ext(n: NodeInfo, an: Analysis, options: Options) -> dict[str, Any]:
+    """``node.extensions.aisc``: what the runtime needs beyond the plan schema (docs/compiler.md)."""
+    ext: dict[str, Any] = {}
+    if n.target is None:
+        return ext
+    if n.is_action:
+        action: dict[str, Any] = {"ref": f"{n.protocol}/{n.target_name}"}
+        rl = n.target.get("risk_level")
+        if isinstance(rl, int) and not isinstance(rl, bool):
+            action["risk_level"] = rl
+        tags = n.target.get("risk_tags")
+        if isinstance(tags, list) and tags:
+            action["risk_tags"] = list(tags)
+        ext["action"] = action
+    order = an.calculated_order.get(n.id)
+    if order:
+        fields = n.target.get("calculated_fields") or {}
+        overrides = n.raw.get("calculated_overrides") or {}
+        cf: list[dict[str, Any]] = []
+        for name in order:
+            if name in overrides:
+                cf.append({"name": name, "expr": overrides[name].get("expr"), "source": "override"})
+            else:
+                fdef = fields.get(name) or {}
+                entry: dict[str, Any] = {"name": name, "expr": fdef.get("expr"), "source": "protocol"}
+                if isinstance(fdef.get("inputs"), list):
+                    entry["inputs"] = list(fdef["inputs"])
+                cf.append(entry)
+        ext["calculated_fields"] = cf
+        ov = an.override_order.get(n.id)
+        if ov:
+            ext["calculated_overrides"] = list(ov)
+    requires = n.target.get("requires_queries")
+    if isinstance(requires, list) and requires:
+        ext["requires_queries"] = list(requires)
+    detect = an.detect_providers.get(n.id)
+    if detect:
+        ext["detect_providers"] = detect
+    return ext
+
+
+def _plan_ext(ws: Workspace, an: Analysis) -> dict[str, Any]:
+    """``plan.extensions.aisc``: pack policy data and deployments for the runtime and its solver."""
+    from aisc import __version__
+
+    ext: dict[str, Any] = {"compiler": {"name": "aisc", "version": __version__}}
+    used: dict[str, Any] = {}
+    for n in ws.nodes:
+        if n.protocol_doc is not None and n.protocol not in used:
+            deps = n.protocol_doc.get("deployments")
+            if isinstance(deps, list):
+                used[n.protocol] = {str(d["chain"]): d.get("contracts") or {} for d in deps
+                                    if isinstance(d, Mapping) and isinstance(d.get("chain"), str)}
+    ext["deployments"] = dict(sorted(used.items()))
+    if ws.pack is not None:
+        from aisc.passes.model import pack_identity
+
+        ident = pack_identity(ws.pack)
+        pack: dict[str, Any] = {}
+        if ident:
+            pack["name"], pack["version"] = ident
+        for key in ("policy", "token_policy", "providers", "plugins", "overrides", "extensions"):
+            val = ws.pack.get(key)
+            if val is not None:
+                pack[key] = val
+        ext["pack"] = pack
+    wf_policy = ws.workflow.get("policy")
+    if wf_policy is not None:
+        ext["workflow_policy"] = wf_policy
+    preflight = ws.workflow.get("preflight")
+    if preflight is not None:
+        ext["preflight"] = preflight
+    if an.policy_summary:
+        ext["policy"] = an.policy_summary
+    return ext
+
+
+def created_at(options: Options) -> str:
+    """``meta.created_at``: the fixed option, else SOURCE_DATE_EPOCH, else now (UTC, ISO 8601, ms)."""
+    if options.created_at is not None:
+        return options.created_at
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is not None and epoch.strip().isdigit():
+        t = _dt.datetime.fromtimestamp(int(epoch.strip()), tz=_dt.UTC)
+    else:
+        t = _dt.datetime.now(tz=_dt.UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+_KEY_ORDER = ("id", "chain", "kind", "description", "deps", "condition", "assert", "assert_message", "until",
+              "retry", "timeout_ms", "bindings", "execution", "writes", "source", "extensions")
+
+
+def _ordered(node: dict[str, Any]) -> dict[str, Any]:
+    return {k: node[k] for k in _KEY_ORDER if k in node}
+
+
+def _put(d: dict[str, Any], key: str, value: Any) -> None:
+    if value is not None:
+        d[key] = value

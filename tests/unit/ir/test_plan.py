@@ -1,0 +1,164 @@
+"""ais-plan/0.0.3 model: strict decoding with $-paths, canonical encoding (SPEC-MAP §2.4)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aisc.ir.plan import (
+    Bindings,
+    Plan,
+    PlanError,
+    PlanMeta,
+    PlanNode,
+    Retry,
+    Write,
+    plan_from_json,
+    plan_to_json,
+    validate_plan,
+)
+from aisc.ir.valueref import Cel, Lit, Ref
+
+GOLDEN = Path(__file__).parents[3] / "conformance/upstream/golden/plan-composite.json"
+
+
+def _golden() -> dict[str, Any]:
+    return json.loads(GOLDEN.read_text())
+
+
+def test_golden_round_trip_is_exact() -> None:
+    g = _golden()
+    assert plan_to_json(plan_from_json(g)) == g
+    # key order is the golden's order too
+    assert list(plan_to_json(plan_from_json(g))["nodes"][1]) == list(g["nodes"][1])
+
+
+def _node(**over: Any) -> dict[str, Any]:
+    n: dict[str, Any] = {
+        "id": "a",
+        "chain": "eip155:1",
+        "kind": "query_ref",
+        "execution": {"type": "evm_read", "to": {"lit": "0x01"},
+                      "abi": {"type": "function", "name": "f", "inputs": []}, "args": {}},
+    }
+    n.update(over)
+    return n
+
+
+def _plan(*nodes: dict[str, Any], **over: Any) -> dict[str, Any]:
+    p: dict[str, Any] = {"schema": "ais-plan/0.0.3", "nodes": list(nodes) or [_node()]}
+    p.update(over)
+    return p
+
+
+NEGATIVE = [
+    ("wrong-schema", _plan(schema="ais-plan/0.0.2"), "$.schema"),
+    ("unknown-root-field", _plan(extra=1), "$.extra"),
+    ("missing-nodes", {"schema": "ais-plan/0.0.3"}, "$.nodes"),
+    ("nodes-not-list", _plan(nodes={}), "$.nodes"),
+    ("meta-unknown", _plan(meta={"version": "1"}), "$.meta.version"),
+    ("node-unknown-field", _plan(_node(foo=1)), "$.nodes[0].foo"),
+    ("node-missing-chain", _plan({k: v for k, v in _node().items() if k != "chain"}), "$.nodes[0].chain"),
+    ("chain-not-caip2", _plan(_node(chain="ethereum")), "$.nodes[0].chain"),
+    ("kind-bad", _plan(_node(kind="action")), "$.nodes[0].kind"),
+    ("r162-interval-bool", _plan(_node(retry={"interval_ms": True})), "$.nodes[0].retry.interval_ms"),
+    ("r162-interval-str", _plan(_node(retry={"interval_ms": "5"})), "$.nodes[0].retry.interval_ms"),
+    ("r162-interval-zero", _plan(_node(retry={"interval_ms": 0})), "$.nodes[0].retry.interval_ms"),
+    ("r162-backoff-exp", _plan(_node(retry={"interval_ms": 1, "backoff": "exponential"})),
+     "$.nodes[0].retry.backoff"),
+    ("r162-max-attempts-neg", _plan(_node(retry={"interval_ms": 1, "max_attempts": -1})),
+     "$.nodes[0].retry.max_attempts"),
+    ("r163-timeout-float", _plan(_node(timeout_ms=1.5)), "$.nodes[0].timeout_ms"),
+    ("r163-timeout-bool", _plan(_node(timeout_ms=False)), "$.nodes[0].timeout_ms"),
+    ("condition-bare", _plan(_node(condition=True)), "$.nodes[0].condition"),
+    ("until-two-keys", _plan(_node(until={"lit": 1, "ref": "x"})), "$.nodes[0].until"),
+    ("param-bare", _plan(_node(bindings={"params": {"x": 5}})), "$.nodes[0].bindings.params.x"),
+    ("bindings-unknown", _plan(_node(bindings={"args": {}})), "$.nodes[0].bindings.args"),
+    ("write-mode", _plan(_node(writes=[{"path": "a", "mode": "append"}])), "$.nodes[0].writes[0].mode"),
+    ("write-no-path", _plan(_node(writes=[{"mode": "set"}])), "$.nodes[0].writes[0].path"),
+    ("source-workflow-ext", _plan(_node(source={"workflow": {"name": "a", "version": "1", "x": 1}})),
+     "$.nodes[0].source.workflow.x"),
+    ("execution-not-object", _plan(_node(execution=[])), "$.nodes[0].execution"),
+    ("execution-no-type", _plan(_node(execution={"to": 1})), "$.nodes[0].execution.type"),
+    ("execution-empty-type", _plan(_node(execution={"type": ""})), "$.nodes[0].execution.type"),
+    ("d3-core-extra-field", _plan(_node(execution={**_node()["execution"], "gas": 1})),
+     "$.nodes[0].execution.gas"),
+    ("d3-core-bare-arg", _plan(_node(execution={**_node()["execution"], "args": {"x": 1}})),
+     "$.nodes[0].execution.args.x"),
+    ("abi-type", _plan(_node(execution={**_node()["execution"],
+                                        "abi": {"type": "event", "name": "f", "inputs": []}})),
+     "$.nodes[0].execution.abi.type"),
+    ("composite-empty", _plan(_node(execution={"type": "composite", "steps": []})),
+     "$.nodes[0].execution.steps"),
+    ("solana-account-missing-signer",
+     _plan(_node(execution={"type": "solana_instruction", "program": {"lit": "p"}, "instruction": "x",
+                            "data": {"lit": "0x"},
+                            "accounts": [{"name": "a", "pubkey": {"lit": "k"}, "writable": {"lit": True}}]})),
+     "$.nodes[0].execution.accounts[0].signer"),
+    ("duplicate-id", _plan(_node(), _node()), "$.nodes[1].id"),
+    ("unknown-dep", _plan(_node(deps=["zz"])), "$.nodes[0].deps[0]"),
+    ("extensions-not-object", _plan(_node(extensions=[])), "$.nodes[0].extensions"),
+]
+
+
+@pytest.mark.parametrize(("obj", "path"), [(o, p) for _, o, p in NEGATIVE], ids=[i for i, _, _ in NEGATIVE])
+def test_negative(obj: dict[str, Any], path: str) -> None:
+    with pytest.raises(PlanError) as ei:
+        plan_from_json(obj)
+    assert ei.value.path == path
+    d = ei.value.to_diagnostic("p.json")
+    assert d.code == "AISC-PLAN-001" and d.path == path and d.hint
+
+
+def test_plugin_execution_type_is_permissive() -> None:
+    p = plan_from_json(_plan(_node(execution={"type": "evm_rpc", "method": "eth_blockNumber", "x": [1]})))
+    assert p.nodes[0].execution == {"type": "evm_rpc", "method": "eth_blockNumber", "x": [1]}
+
+
+def test_write_mode_defaults_to_set() -> None:
+    p = plan_from_json(_plan(_node(writes=[{"path": "nodes.a.outputs"}])))
+    assert p.nodes[0].writes == (Write(path="nodes.a.outputs"),)
+    assert p.nodes[0].writes[0].effective_mode == "set"
+    assert plan_to_json(p)["nodes"][0]["writes"] == [{"path": "nodes.a.outputs"}]
+
+
+def test_constructed_plan_encodes_without_nulls() -> None:
+    n = PlanNode(
+        id="q",
+        chain="eip155:1",
+        kind="query_ref",
+        execution=_node()["execution"],
+        deps=["x"],
+        condition=Cel("inputs.go"),
+        assert_=Ref("nodes.q.outputs.ok"),
+        until=Lit(True),
+        retry=Retry(interval_ms=10, max_attempts=3),
+        bindings=Bindings(params={"owner": Ref("ctx.wallet_address")}),
+        extensions={"aisc": {"runtime_guards": []}},
+    )
+    x = PlanNode(id="x", chain="eip155:1", kind="query_ref", execution=_node()["execution"])
+    plan = Plan(nodes=[x, n], meta=PlanMeta(name="wf"))
+    j = plan_to_json(plan)
+    assert j["nodes"][1] == {
+        "id": "q", "chain": "eip155:1", "kind": "query_ref", "deps": ["x"],
+        "condition": {"cel": "inputs.go"}, "assert": {"ref": "nodes.q.outputs.ok"}, "until": {"lit": True},
+        "retry": {"interval_ms": 10, "max_attempts": 3},
+        "bindings": {"params": {"owner": {"ref": "ctx.wallet_address"}}},
+        "execution": _node()["execution"],
+        "extensions": {"aisc": {"runtime_guards": []}},
+    }
+    assert "null" not in json.dumps(j)
+    assert validate_plan(plan) == plan
+    assert plan.node("q").aisc_extensions == {"runtime_guards": []}
+    assert plan.nodes[1].dep_ids == ("x",)
+
+
+def test_decoder_does_not_mutate_input() -> None:
+    g = _golden()
+    before = copy.deepcopy(g)
+    plan_from_json(g)
+    assert g == before
