@@ -13,7 +13,8 @@ B = {"ref": "inputs.who"}
 
 
 def _bal(id_: str = "q", **kw: Any) -> dict[str, Any]:
-    return node(id_, query="balance", args={"owner": B}, **kw)
+    kw.setdefault("args", {"owner": B})
+    return node(id_, query="balance", **kw)
 
 
 def _wf(*nodes: dict[str, Any], **kw: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 import pytest
-from conftest import CHAIN, account, lit, make_call
+from solana_testkit import CHAIN, account, lit, make_call
 from solders.keypair import Keypair
 from solders.message import MessageV0
 from solders.token.state import TokenAccount

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import CHAIN, account, lit, make_call
+from solana_testkit import CHAIN, account, lit, make_call
 from solders.keypair import Keypair
 
 from aisc.addresses import TOKENKEG, derive_ata
