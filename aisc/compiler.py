@@ -200,7 +200,7 @@ class Compilation:
                 ws.protocols[key] = d
             elif first.raw != d.raw:
                 ws.duplicate_protocols.append((key, first, d))
-        ws.packs = [wrapped[id(d)] for d in docs[1:] if d.kind == "pack" and _usable(wrapped[id(d)])]
+        ws.packs = [wrapped[id(d)] for d in docs[1:] if d.kind == "pack" and isinstance(d.raw, Mapping)]
         ws.pack = self._select_pack(ws)
         ws.nodes = _node_infos(ws, self.options)
         return ws
@@ -216,7 +216,14 @@ class Compilation:
         if isinstance(req, Mapping):
             want = (req.get("name"), req.get("version"))
             for p in ws.packs:
-                if pack_identity(p) == want:
+                if pack_identity(p) == want and _usable(p):
+                    return p
+            # a broken pack that is meant to be this one: select it so its own errors are reported
+            for p in ws.packs:
+                ident = pack_identity(p)
+                meta = p.get("meta")
+                name = ident[0] if ident else (meta.get("name") if isinstance(meta, Mapping) else p.get("name"))
+                if name == want[0] and not _usable(p):
                     return p
         return None
 

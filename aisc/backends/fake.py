@@ -40,7 +40,10 @@ class FakeBackend:
         execution_types: Iterable[str] | None = None,
         signer: str | None = "0x00000000000000000000000000000000000000a1",
         previews: Mapping[str, Mapping[str, Any]] | None = None,
+        inline: bool = False,
     ) -> None:
+        self.inline = inline
+        """True: the engine calls ``execute`` on its own thread (no pool hand-off)."""
         self.script = dict(script or {})
         self.chains = set(chains) if chains is not None else None
         self.execution_types = set(execution_types) if execution_types is not None else None

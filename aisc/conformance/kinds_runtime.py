@@ -66,7 +66,7 @@ def patch_guard(case_input: Mapping[str, Any], expect: Mapping[str, Any] | None)
         actual.update(applied=audit["applied_count"], rejected=audit["rejected_count"],
                       affected_paths=audit["affected_paths"], partial_success=audit["partial_success"],
                       hash=audit["hash"])
-    problems = [k for k in ("applied", "rejected", "error_code", "affected_paths", "partial_success", "hash")
+    problems: list[str] = [k for k in ("applied", "rejected", "error_code", "affected_paths", "partial_success", "hash")
                 if k in exp and actual.get(k) != exp[k]]
     if "error_code" not in exp and "error_code" in actual:
         problems.append("error_code")

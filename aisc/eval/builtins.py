@@ -16,16 +16,7 @@ from typing import Any
 import attrs
 
 from aisc.grammar.errors import CelEvalError
-from aisc.numeric import (
-    INTEGER_STRING,
-    Dec,
-    NumericError,
-    compare,
-    format_decimal,
-    make_decimal,
-    parse_decimal_string,
-    pow10,
-)
+from aisc.numeric import INTEGER_STRING, Dec, compare, parse_decimal_string, pow10
 from aisc.numeric import to_atomic as _to_atomic
 from aisc.numeric import to_human as _to_human
 
@@ -392,17 +383,4 @@ EXTRA_FUNCTIONS: dict[str, tuple[str, Builtin]] = {CAP_DERIVE_ATA: ("derive_ata"
 """capability -> (function name, builtin): functions that exist only when the capability is given."""
 
 
-def format_number(v: int | Dec) -> str:
-    return format_decimal(v)
-
-
-__all__ = [
-    "BUILTINS",
-    "CAP_DERIVE_ATA",
-    "CAP_MAX_UINT256",
-    "EXTRA_CONSTANTS",
-    "EXTRA_FUNCTIONS",
-    "Builtin",
-    "NumericError",
-    "make_decimal",
-]
+__all__ = ["BUILTINS", "CAP_DERIVE_ATA", "CAP_MAX_UINT256", "EXTRA_CONSTANTS", "EXTRA_FUNCTIONS", "Builtin"]

@@ -18,7 +18,7 @@ import attrs
 from aisc.grammar.errors import CelError, CelEvalError
 from aisc.grammar.parser import parse
 from aisc.ir import expr as ir
-from aisc.numeric import Dec, NumericError, format_decimal
+from aisc.numeric import Dec, NumericError
 from aisc.numeric import add as _num_add
 from aisc.numeric import div as _num_div
 from aisc.numeric import mul as _num_mul
@@ -26,7 +26,7 @@ from aisc.numeric import neg as _num_neg
 from aisc.numeric import sub as _num_sub
 
 from .builtins import BUILTINS, EXTRA_CONSTANTS, EXTRA_FUNCTIONS, Builtin, check_arity
-from .values import FLOAT_MESSAGE, cel_cmp, cel_eq, is_num, js_string, truthy, type_name, utf16_len
+from .values import FLOAT_MESSAGE, cel_cmp, cel_eq, is_num, js_string, truthy, type_name
 
 if TYPE_CHECKING:
     from .valueref import DetectResolver
@@ -558,11 +558,4 @@ def _compile_binary(e: ir.Binary, env: _Env) -> Compiled:
     raise AssertionError(f"unhandled operator {op!r}")  # pragma: no cover
 
 
-def format_value(v: Any) -> str:
-    """A short human rendering (used in messages)."""
-    if type(v) is Dec or type(v) is int:
-        return format_decimal(v)
-    return js_string(v) if not isinstance(v, str) else repr(v)
-
-
-__all__ = ["Compiled", "EvalOptions", "compile_cel", "compile_ir", "evaluate_cel", "utf16_len"]
+__all__ = ["Compiled", "EvalOptions", "compile_cel", "compile_ir", "evaluate_cel"]

@@ -16,6 +16,7 @@ Codes:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -130,7 +131,7 @@ def _lit_type(v: Any) -> frozenset[str]:
     return ALL_TYPES  # pragma: no cover
 
 
-def _types(e: ir.Expr) -> frozenset[str]:  # noqa: C901
+def _types(e: ir.Expr) -> frozenset[str]:
     """Possible result types (over-approximation; errors are not a type)."""
     if isinstance(e, ir.Literal):
         return _lit_type(e.value)
@@ -265,10 +266,8 @@ def value_ref_node_ids(vr: Mapping[str, Any] | Any) -> frozenset[str]:
             if nid:
                 out.add(nid)
         elif isinstance(v, Cel):
-            try:
+            with contextlib.suppress(CelSyntaxError):
                 out |= analyze_cel(v.expr).node_ids
-            except CelSyntaxError:
-                pass
         elif isinstance(v, ObjectRef):
             stack.extend(v.entries.values())
         elif isinstance(v, ArrayRef):

@@ -441,6 +441,14 @@ class Engine:
         self._running += 1
         self.events.emit("node_ready", {}, node_id=n.id)
         call = attrs.evolve(call, attempt=r.attempts)
+        if getattr(backend, "inline", False) is True:
+            # an in-process backend that never blocks (LiteSVM, fakes): no thread hand-off
+            try:
+                res: ExecResult | BaseException = backend.execute(call)
+            except Exception as e:
+                res = e
+            self._finished(n.id, res)
+            return
         assert self._pool is not None
         fut = self._pool.submit(backend.execute, call)
         nid = n.id

@@ -41,16 +41,21 @@ REDACTED = "[redacted]"
 
 def redact(value: Any, mode: RedactMode = "default") -> Any:
     """A copy of ``value`` with secrets replaced by ``"[redacted]"`` (R186/R187)."""
-    if isinstance(value, Mapping):
+    t = type(value)
+    if t is str or t is int or t is bool or value is None:
+        return value
+    if t is dict or isinstance(value, Mapping):
+        drop = _DEFAULT_DROP if mode == "default" else frozenset()
         out: dict[str, Any] = {}
         for k, v in value.items():
-            lk = str(k).lower()
-            if lk in _SECRET_KEYS or (mode == "default" and lk in _DEFAULT_DROP):
+            lk = k.lower() if type(k) is str else str(k).lower()
+            if lk in _SECRET_KEYS or lk in drop:
                 out[k] = REDACTED
             else:
-                out[k] = redact(v, mode)
+                tv = type(v)
+                out[k] = v if (tv is str or tv is int or tv is bool or v is None) else redact(v, mode)
         return out
-    if isinstance(value, list | tuple):
+    if t is list or t is tuple:
         return [redact(v, mode) for v in value]
     return value
 

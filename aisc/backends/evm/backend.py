@@ -392,6 +392,7 @@ class EvmBackend:
         if intent.chain != self.chain:
             raise BackendError(f"intent for {intent.chain} given to the {self.chain} backend", category="validation")
         try:
+            self._ensure_chain()
             if intent.extra.get("method") == "eth_sendTransaction" or not intent.tx_id:
                 return self._reconcile_by_nonce(intent)
             receipt = self.rpc.call("eth_getTransactionReceipt", [intent.tx_id])
@@ -731,7 +732,16 @@ class EvmBackend:
             else:
                 tx_hash = self._sign_and_broadcast(call, w, account, nonce, gas, fees)
             self.nonces.commit(self.chain, account, nonce)
-        receipt = self._wait_receipt(tx_hash)
+        try:
+            receipt = self._wait_receipt(tx_hash)
+        except RpcUnavailable as e:
+            # Broadcast already happened: never let the runtime retry this attempt blindly.
+            raise BackendError(
+                f"{tx_hash} was broadcast but its receipt cannot be fetched: {e} (resume the run to reconcile)",
+                category="rpc_unavailable",
+                retryable=False,
+                details={"tx_hash": tx_hash, "nonce": nonce},
+            )
         return self._result_from_receipt(tx_hash, receipt, w, extra_outputs)
 
     def _tx_dict(self, w: _Write, nonce: int, gas: int, fees: Fees) -> dict[str, Any]:

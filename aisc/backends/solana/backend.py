@@ -45,6 +45,7 @@ from aisc.addresses import ADDRESS_LOOKUP_TABLE_PROGRAM, AddressError, parse_pub
 from aisc.backends.base import BackendError, ExecResult, NodeCall, TxIntent
 from aisc.backends.solana.instructions import (
     InstructionError,
+    coerce_bool,
     coerce_uint,
     compute_unit_limit_instruction,
     encode_instruction,
@@ -326,7 +327,12 @@ class SolanaBackend:
             program,
             instruction,
             tuple(
-                {"name": a["name"], "pubkey": str(a["pubkey"]), "signer": a["signer"], "writable": a["writable"]}
+                {
+                    "name": a["name"],
+                    "pubkey": str(a["pubkey"]),
+                    "signer": coerce_bool(a["signer"], field="signer"),
+                    "writable": coerce_bool(a["writable"], field="writable"),
+                }
                 for a in accounts
             ),
             tuple(ixs),
@@ -433,7 +439,8 @@ class SolanaBackend:
         return BackendError(
             f"Solana {what} failed: {json.dumps(f.err)}",
             category="execution_failed",
-            retryable=False,
+            # Only a transaction rejected for its blockhash is surely harmless to build again.
+            retryable=not f.landed and f.err == "BlockhashNotFound",
             details={"code": E_TX_FAILED, "signature": signature, "err": f.err, "logs": list(f.logs), "landed": f.landed},
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import DEV_ADDRS, SUPPLY, Chain, fn_abi, lit, node_call
+from evm_chain import DEV_ADDRS, SUPPLY, Chain, fn_abi, lit, node_call
 
 from aisc.backends.base import BackendError
 

@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 import pytest
-from conftest import DEV_ADDRS, DEV_KEYS, Chain, fn_abi, lit, node_call
+from evm_chain import DEV_ADDRS, DEV_KEYS, Chain, fn_abi, lit, node_call
 
 from aisc.backends.base import BackendError, TxIntent
 

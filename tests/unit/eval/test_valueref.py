@@ -121,7 +121,7 @@ def test_r017_capabilities_from_options_override_ctx() -> None:
 
 
 def test_r019_choose_one_needs_candidates() -> None:
-    with pytest.raises(DetectError, match="detect.choose_one requires non-empty candidates"):
+    with pytest.raises(DetectError, match=r"detect\.choose_one requires non-empty candidates"):
         evaluate_value_ref({"detect": {"kind": "choose_one", "candidates": []}}, make_root())
     with pytest.raises(DetectError, match="non-empty candidates"):
         evaluate_value_ref(Detect(kind="choose_one"), make_root())
@@ -160,5 +160,5 @@ def test_r020_resolver_value_and_valueref_results() -> None:
 
 
 def test_value_ref_nested_errors_propagate() -> None:
-    with pytest.raises(MissingRef, match="Missing ref: inputs.zz"):
+    with pytest.raises(MissingRef, match=r"Missing ref: inputs\.zz"):
         evaluate_value_ref({"object": {"a": {"array": [{"ref": "inputs.zz"}]}}}, make_root())

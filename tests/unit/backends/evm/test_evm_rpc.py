@@ -24,6 +24,11 @@ from aisc.backends.evm.rpc import (
 Reply = tuple[int, dict[str, str], Any]  # status, headers, JSON body (or bytes)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+
 class Stub:
     """An HTTP JSON-RPC stub: ``script(payload, n)`` returns the reply to the n-th request."""
 
@@ -54,9 +59,9 @@ class Stub:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
         self.thread.start()
 
     def methods(self) -> list[str]:

@@ -17,6 +17,7 @@ from aisc.addresses import ATA_PROGRAM, COMPUTE_BUDGET_PROGRAM, SYSTEM_PROGRAM, 
 from aisc.backends.base import Backend, BackendError, NodeCall, TxIntent
 from aisc.backends.solana.backend import SolanaBackend
 from aisc.backends.solana.local import LocalChain
+from aisc.backends.solana.transport import LiteSVMTransport
 
 BOB = str(Keypair.from_seed(bytes([42]) * 32).pubkey())
 
@@ -413,3 +414,23 @@ def test_secret_key_never_logged_or_recorded(caplog: pytest.LogCaptureFixture, c
     for needle in (secret_b58, secret_hex, secret_hex.upper()):
         assert needle not in haystack
     assert bytes(kp)[:32] not in raw_intents
+
+
+def test_expired_blockhash_is_rejected_and_retryable(chain: LocalChain, mint: str) -> None:
+    stale, last_valid = chain.latest_blockhash()
+    chain.advance_blocks(151)
+
+    class StaleTransport(LiteSVMTransport):
+        def latest_blockhash(self) -> Any:
+            return stale, last_valid
+
+    b = SolanaBackend({"chain": CHAIN, "signer": {"type": "ephemeral"}}, transport=StaleTransport(chain))
+    signer = b.signer_address(CHAIN)
+    assert signer is not None
+    chain.airdrop(signer, 10**9)
+    intents: list[TxIntent] = []
+    with pytest.raises(BackendError) as info:
+        b.execute(make_call(create_ata_exec(signer, BOB, mint), intents=intents))
+    assert info.value.details["err"] == "BlockhashNotFound" and info.value.retryable
+    assert chain.status(intents[0].tx_id) is None
+    assert b.reconcile(intents[0]) is None

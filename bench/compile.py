@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Compiler benchmark: validate+plan time vs workflow size, two shapes, and plans/s on examples.
+
+    python bench/compile.py            # table on stdout, JSON in bench/out/compile.json
+    python bench/compile.py --quick    # fewer repetitions
+
+Shapes (generated): ``chain`` (node i reads node i-1's output) and ``fanout`` (every node reads
+node 0's output); every tenth node also has a CEL condition. Sizes 10, 100, 1,000, 5,000, 10,000.
+"validate+plan" starts from loaded documents (passes + lowering + strict plan decode);
+"with YAML" also parses the workflow text. Figures are medians. Targets (issue 4): growth
+t(10k)/t(1k) ≤ 11 in both shapes; 5,000-node fan-out ≤ 250 ms (≤ 1 s with YAML); ≥ 2,900 plans/s
+on the example workflows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from aisc.compiler import Compilation  # noqa: E402
+from aisc.frontend import load_text  # noqa: E402
+from aisc.passes.model import Options  # noqa: E402
+
+PROTOCOL = """schema: "ais/0.0.2"
+meta: { protocol: bench, version: "1.0.0" }
+deployments:
+  - chain: "eip155:1"
+    contracts: { token: "0x1111111111111111111111111111111111111111" }
+actions: {}
+queries:
+  balance:
+    description: "balance"
+    params: [{ name: owner, type: address, description: "o" }]
+    returns: [{ name: balance, type: uint256 }]
+    execution:
+      "eip155:*":
+        type: evm_read
+        to: { ref: "contracts.token" }
+        abi: { type: "function", name: "balanceOf", inputs: [{ name: owner, type: address }],
+               outputs: [{ name: balance, type: uint256 }] }
+        args: { owner: { ref: "params.owner" } }
+"""
+
+SIZES = (10, 100, 1_000, 5_000, 10_000)
+OPTIONS = Options(created_at="2020-01-01T00:00:00.000Z")
+
+
+def workflow_yaml(n: int, shape: str) -> str:
+    lines = ['schema: "ais-flow/0.0.3"', 'meta: { name: "bench", version: "1.0.0" }', 'default_chain: "eip155:1"',
+             "inputs: { who: { type: address } }", "nodes:"]
+    for i in range(n):
+        src = "inputs.who" if i == 0 else f"nodes.n{(i - 1) if shape == 'chain' else 0}.outputs.balance"
+        lines.append(f"  - id: n{i}")
+        lines.append("    type: query_ref")
+        lines.append('    protocol: "bench@1.0.0"')
+        lines.append("    query: balance")
+        lines.append(f'    args: {{ owner: {{ ref: "{src}" }} }}')
+        if i and i % 10 == 0:
+            lines.append(f'    condition: {{ cel: "{src} > 0" }}')
+    return "\n".join(lines) + "\n"
+
+
+def _median(fn: Any, reps: int) -> float:
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def bench_sizes(reps: int) -> list[dict[str, Any]]:
+    proto = load_text(PROTOCOL, "bench.ais.yaml", kind_hint="protocol")
+    rows = []
+    for shape in ("chain", "fanout"):
+        for n in SIZES:
+            text = workflow_yaml(n, shape)
+            wf = load_text(text, f"bench-{shape}-{n}.ais-flow.yaml")
+            assert wf.ok, wf.diagnostics[:3]
+
+            def plan_only(wf: Any = wf) -> None:
+                plan = Compilation(None, options=OPTIONS, preloaded=[proto], entry_document=wf).plan
+                assert len(plan["nodes"]) == n
+
+            def with_yaml(text: str = text, shape: str = shape) -> None:
+                w = load_text(text, f"bench-{shape}-{n}.ais-flow.yaml")
+                Compilation(None, options=OPTIONS, preloaded=[proto], entry_document=w).plan  # noqa: B018
+
+            r = max(1, reps if n <= 1000 else reps // 2)
+            rows.append({"shape": shape, "nodes": n, "validate_plan_ms": 1000 * _median(plan_only, r),
+                         "with_yaml_ms": 1000 * _median(with_yaml, max(1, r // 2))})
+    return rows
+
+
+def bench_examples(seconds: float) -> dict[str, Any]:
+    ex = ROOT / "aisc" / "data" / "examples"
+    docs = {p.name: load_text(p.read_text(), str(p)) for p in ex.glob("*.yaml")}
+    flow = docs["bridge-send-wait-deposit.ais-flow.yaml"]
+    protos = [d for name, d in docs.items() if name.endswith(".ais.yaml")]
+    core = json.loads((ROOT / "conformance/upstream/vectors/core.json").read_text())
+    case = next(c for c in core["cases"] if c["kind"] == "workflow_plan")
+    g_protos = [load_text(t, f"<p{i}>.ais.yaml", kind_hint="protocol") for i, t in enumerate(case["input"]["protocols_yaml"])]
+    g_flow = load_text(case["input"]["workflow_yaml"], "<w>.ais-flow.yaml")
+    out = {}
+    for label, entry, pre, opts in (
+        ("bridge-send-wait-deposit", flow, protos, OPTIONS),
+        ("golden-composite", g_flow, g_protos, Options(created_at="x", aisc_extensions=False, enforce_imports=False)),
+    ):
+        count = 0
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            Compilation(None, options=opts, preloaded=pre, entry_document=entry).plan  # noqa: B018
+            count += 1
+        out[label] = count / (time.perf_counter() - t0)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    reps = 3 if args.quick else 7
+    rows = bench_sizes(reps)
+    rates = bench_examples(1.0 if args.quick else 3.0)
+    print(f"{'shape':<8}{'nodes':>8}{'validate+plan ms':>20}{'with YAML ms':>16}")
+    for r in rows:
+        print(f"{r['shape']:<8}{r['nodes']:>8}{r['validate_plan_ms']:>20.2f}{r['with_yaml_ms']:>16.2f}")
+    growth = {}
+    for shape in ("chain", "fanout"):
+        t = {r["nodes"]: r["validate_plan_ms"] for r in rows if r["shape"] == shape}
+        growth[shape] = t[10_000] / t[1_000]
+        print(f"growth t(10k)/t(1k) {shape}: {growth[shape]:.2f} (target <= 11)")
+    f5k = next(r for r in rows if r["shape"] == "fanout" and r["nodes"] == 5_000)
+    print(f"5,000-node fan-out: {f5k['validate_plan_ms']:.1f} ms (target <= 250), "
+          f"{f5k['with_yaml_ms']:.1f} ms with YAML (target <= 1000)")
+    for k, v in rates.items():
+        print(f"plans/s {k}: {v:,.0f} (target >= 2,900)")
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "compile.json").write_text(json.dumps({"sizes": rows, "growth_10k_over_1k": growth,
+                                                  "plans_per_second": rates}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,174 @@
+"""EVM backend overhead: 50 ERC20 transfers through EvmBackend.execute vs a minimal httpx script.
+
+Both sides run against the same local anvil in the same process and make the same JSON-RPC calls
+per write: one batch [eth_estimateGas, eth_feeHistory, eth_maxPriorityFeePerGas], local signing
+with eth-account, eth_sendRawTransaction, then eth_getTransactionReceipt polling (plus eth_chainId
+and eth_getTransactionCount once per run). Rounds alternate between the two sides; the table shows
+medians. Target: ratio (aisc / direct) <= 1.2.
+
+    python bench/evm.py [--writes 50] [--rounds 5]
+
+Needs anvil (tools/chain-deps/install.sh, or AISC_ANVIL). Writes bench/out/evm.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from eth_abi.abi import encode
+from eth_account import Account
+from eth_utils.address import to_checksum_address
+
+from aisc.backends.base import NodeCall
+from aisc.backends.evm.backend import EvmBackend
+
+REPO = Path(__file__).resolve().parents[1]
+KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # anvil dev account 0 (public)
+ADDR = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
+BOB = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"
+TRANSFER_ABI = {
+    "type": "function",
+    "name": "transfer",
+    "inputs": [{"name": "to", "type": "address"}, {"name": "amount", "type": "uint256"}],
+    "outputs": [{"name": "ok", "type": "bool"}],
+}
+
+
+def find_anvil() -> str:
+    cand = os.environ.get("AISC_ANVIL") or str(
+        REPO / "tools/chain-deps/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
+    )
+    if os.access(cand, os.X_OK):
+        return cand
+    found = shutil.which("anvil")
+    if not found:
+        sys.exit("anvil not found: run tools/chain-deps/install.sh or set AISC_ANVIL")
+    return found
+
+
+def rpc(http: httpx.Client, url: str, method: str, params: list[Any]) -> Any:
+    body = http.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).json()
+    if "error" in body:
+        raise RuntimeError(body["error"])
+    return body["result"]
+
+
+def direct(url: str, token: str, writes: int) -> None:
+    """The baseline: the same JSON-RPC calls, written by hand."""
+    http = httpx.Client(timeout=10)
+    ids = iter(range(1, 10**9))
+    chain_id = int(rpc(http, url, "eth_chainId", []), 16)
+    nonce = int(rpc(http, url, "eth_getTransactionCount", [ADDR, "pending"]), 16)
+    acct = Account.from_key(KEY)
+    for i in range(writes):
+        data = "0xa9059cbb" + encode(["address", "uint256"], [BOB, i + 1]).hex()
+        req = {"from": ADDR, "to": token, "data": data, "value": "0x0"}
+        batch = [
+            {"jsonrpc": "2.0", "id": next(ids), "method": "eth_estimateGas", "params": [req]},
+            {"jsonrpc": "2.0", "id": next(ids), "method": "eth_feeHistory", "params": ["0x1", "latest", []]},
+            {"jsonrpc": "2.0", "id": next(ids), "method": "eth_maxPriorityFeePerGas", "params": []},
+        ]
+        est, hist, tip = (r["result"] for r in sorted(http.post(url, json=batch).json(), key=lambda r: r["id"]))
+        gas = int(est, 16)
+        tip_i = int(tip, 16)
+        tx = {"chainId": chain_id, "nonce": nonce, "to": to_checksum_address(token), "value": 0, "data": data,
+              "gas": gas + gas // 5, "maxFeePerGas": 2 * int(hist["baseFeePerGas"][-1], 16) + tip_i,
+              "maxPriorityFeePerGas": tip_i, "type": 2}
+        signed = acct.sign_transaction(tx)
+        h = rpc(http, url, "eth_sendRawTransaction", ["0x" + bytes(signed.raw_transaction).hex()])
+        delay = 0.005
+        while rpc(http, url, "eth_getTransactionReceipt", [h]) is None:
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+        nonce += 1
+    http.close()
+
+
+def via_backend(url: str, token: str, writes: int) -> None:
+    be = EvmBackend({"chain": "eip155:31337", "rpc_url": url, "signer": {"type": "env", "var": "K"}},
+                    environ={"K": KEY})
+    for i in range(writes):
+        ex = {"type": "evm_call", "to": {"lit": token}, "abi": TRANSFER_ABI,
+              "args": {"to": {"lit": BOB}, "amount": {"lit": str(i + 1)}}}
+        res = be.execute(NodeCall(node_id=f"w{i}", chain="eip155:31337", execution=ex, evaluate=lambda v: v["lit"]))
+        assert res.outputs["receipt"]["status"] == 1
+    be.close()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--writes", type=int, default=50)
+    ap.add_argument("--rounds", type=int, default=5)
+    args = ap.parse_args()
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([find_anvil(), "--host", "127.0.0.1", "--port", str(port), "--silent"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        http = httpx.Client(timeout=10)
+        for _ in range(300):
+            try:
+                rpc(http, url, "eth_chainId", [])
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        art = json.loads((REPO / "contracts/build/TestToken.json").read_text())
+        code = art["bytecode"] + encode(["string", "string", "uint256"], ["B", "B", 10**30]).hex()
+        h = rpc(http, url, "eth_sendTransaction", [{"from": ADDR, "data": code, "gas": hex(3_000_000)}])
+        receipt = None
+        while receipt is None:
+            time.sleep(0.01)
+            receipt = rpc(http, url, "eth_getTransactionReceipt", [h])
+        token = receipt["contractAddress"]
+
+        direct(url, token, 3)  # warm up both paths (imports, connection setup, caches)
+        via_backend(url, token, 3)
+        times: dict[str, list[float]] = {"direct": [], "aisc": []}
+        for _ in range(args.rounds):
+            for name, fn in (("direct", direct), ("aisc", via_backend)):
+                t0 = time.perf_counter()
+                fn(url, token, args.writes)
+                times[name].append(time.perf_counter() - t0)
+        http.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+    med = {k: statistics.median(v) for k, v in times.items()}
+    ratio = med["aisc"] / med["direct"]
+    print(f"EVM writes: {args.writes} ERC20 transfers on anvil, {args.rounds} rounds, medians")
+    print(f"{'variant':<10}{'total s':>10}{'ms/write':>10}")
+    for k in ("direct", "aisc"):
+        print(f"{k:<10}{med[k]:>10.3f}{med[k] / args.writes * 1000:>10.2f}")
+    print(f"ratio aisc/direct: {ratio:.3f} (target <= 1.2) {'OK' if ratio <= 1.2 else 'OVER TARGET'}")
+    out = REPO / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "evm.json").write_text(json.dumps({
+        "benchmark": "evm_writes",
+        "writes": args.writes,
+        "rounds": args.rounds,
+        "median_s": med,
+        "all_s": times,
+        "ratio": round(ratio, 4),
+        "target_ratio": 1.2,
+        "ok": ratio <= 1.2,
+    }, indent=2) + "\n")
+    return 0 if ratio <= 1.2 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

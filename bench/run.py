@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Runtime benchmarks: scheduler overhead per node, and CEL evaluation inside a run.
+
+Targets (issue 5): scheduler overhead <= 150 us per node on the fake backend for a 1,000-node plan;
+CEL evaluation measured against a runtime root holding 200 nodes of state.
+
+    python bench/run.py            # 7 runs per scenario, medians
+    python bench/run.py --runs 3
+
+Scenarios (all on the in-memory fake backend, so the time is the engine's own):
+- ``independent-reads``: 1,000 reads with no deps (max concurrency 8).
+- ``chain``: 1,000 reads, each depending on the previous one (worst case for readiness bookkeeping).
+- ``mixed``: 1,000 nodes, reads with params/conditions/asserts and a write every 10th node.
+- ``chain-jsonl``: ``chain`` with events serialized as JSON lines (ais-json) to /dev/null.
+- ``*-inline``: the same with a backend that declares ``inline = True`` (in-process, never blocks,
+  like LiteSVM): the engine calls it on its own thread, without the thread-pool hand-off.
+The threaded scenarios are dominated by the pool hand-off (a queue wake-up per node), which depends
+on the machine's load; the inline ones measure the scheduler itself.
+Each time includes plan_ready, readiness, dispatch to the pool, events, write-back and completion.
+Prints a table and writes bench/out/run.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from aisc.backends.fake import FakeBackend  # noqa: E402
+from aisc.backends.registry import BackendRegistry  # noqa: E402
+from aisc.ir.plan import plan_from_json  # noqa: E402
+from aisc.runtime.engine import Engine, RunOptions  # noqa: E402
+from aisc.runtime.events import EventSink, JsonlSink, ListSink  # noqa: E402
+
+OUT = REPO / "bench" / "out" / "run.json"
+TARGET_US = 150.0
+CHAIN = "eip155:31337"
+ABI = {"type": "function", "name": "f", "inputs": []}
+
+
+def _read(i: int, **over: Any) -> dict[str, Any]:
+    n = {"id": f"n{i}", "chain": CHAIN, "kind": "query_ref",
+         "execution": {"type": "evm_read", "to": {"lit": "0x01"}, "abi": ABI, "args": {}}}
+    n.update(over)
+    return n
+
+
+def plan_independent(n: int) -> Any:
+    return plan_from_json({"schema": "ais-plan/0.0.3", "nodes": [_read(i) for i in range(n)]})
+
+
+def plan_chain(n: int) -> Any:
+    return plan_from_json({"schema": "ais-plan/0.0.3",
+                           "nodes": [_read(i, deps=[f"n{i - 1}"]) if i else _read(i) for i in range(n)]})
+
+
+def plan_mixed(n: int) -> Any:
+    nodes = []
+    for i in range(n):
+        if i % 10 == 9:
+            nodes.append({"id": f"n{i}", "chain": CHAIN, "kind": "action_ref", "deps": [f"n{i - 1}"],
+                          "execution": {"type": "evm_call", "to": {"lit": "0x02"},
+                                        "abi": {"type": "function", "name": "set", "inputs": []},
+                                        "args": {"v": {"ref": "params.v"}}},
+                          "bindings": {"params": {"v": {"ref": f"nodes.n{i - 1}.outputs.v"}}}})
+        else:
+            nodes.append(_read(i, condition={"cel": "inputs.go"},
+                               bindings={"params": {"owner": {"ref": "inputs.owner"}}},
+                               **{"assert": {"cel": f"nodes.n{i}.outputs.v >= 0"}}))
+    return plan_from_json({"schema": "ais-plan/0.0.3", "nodes": nodes})
+
+
+def run_once(plan: Any, sink: EventSink, inline: bool = False) -> float:
+    be = FakeBackend({"*": {"outputs": {"v": 1}}}, inline=inline)
+    reg = BackendRegistry()
+    reg.register(be)
+    eng = Engine(plan, reg, inputs={"go": True, "owner": "0xabc"}, options=RunOptions(run_id="bench"), sink=sink)
+    t0 = time.perf_counter()
+    res = eng.run()
+    dt = time.perf_counter() - t0
+    if res.status != "done":
+        raise SystemExit(f"bench run did not finish: {res.status} {res.error}")
+    return dt
+
+
+def bench_cel(runs: int) -> dict[str, Any]:
+    """Evaluate expressions against a root that holds 200 completed nodes (outputs of each)."""
+    plan = plan_independent(200)
+    be = FakeBackend({"*": {"outputs": {"v": 5, "amount_atomic": "1000000", "ok": True,
+                                         "nested": {"a": [1, 2, 3]}}}})
+    reg = BackendRegistry()
+    reg.register(be)
+    eng = Engine(plan, reg, options=RunOptions(run_id="bench-cel"), sink=ListSink())
+    eng.run()
+    assert len(eng.root["nodes"]) == 200
+    exprs = {
+        "ref": {"ref": "nodes.n150.outputs.v"},
+        "cel-compare": {"cel": "nodes.n150.outputs.v + nodes.n10.outputs.v > 5"},
+        "cel-amount-math": {"cel": "to_atomic('1.5', 6) <= int(nodes.n199.outputs.amount_atomic) * 2"},
+        "cel-nested": {"cel": "size(nodes.n42.outputs.nested.a) == 3 && nodes.n7.outputs.ok"},
+    }
+    out: dict[str, Any] = {}
+    iters = 2000
+    for name, ref in exprs.items():
+        eng.ev.value(ref)  # compile once (cached), as in a run
+        samples = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            for _ in range(iters):
+                eng.ev.value(ref)
+            samples.append((time.perf_counter() - t0) / iters * 1e6)
+        out[name] = {"median_us": round(statistics.median(samples), 2), "min_us": round(min(samples), 2)}
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--nodes", type=int, default=1000)
+    args = ap.parse_args()
+    n = args.nodes
+    def devnull() -> EventSink:
+        return JsonlSink(open(os.devnull, "w"))
+
+    pi, pc, pm = plan_independent(n), plan_chain(n), plan_mixed(n)
+    scenarios = {
+        "independent-reads": (pi, ListSink, False),
+        "chain": (pc, ListSink, False),
+        "mixed": (pm, ListSink, False),
+        "chain-jsonl": (pc, devnull, False),
+        "chain-inline": (pc, ListSink, True),
+        "mixed-inline": (pm, ListSink, True),
+        "mixed-inline-jsonl": (pm, devnull, True),
+    }
+    results: dict[str, Any] = {}
+    for name, (plan, mk, inline) in scenarios.items():
+        run_once(plan, mk(), inline)  # warm-up
+        samples = [run_once(plan, mk(), inline) / n * 1e6 for _ in range(args.runs)]
+        med = statistics.median(samples)
+        results[name] = {"median_us_per_node": round(med, 1), "min_us_per_node": round(min(samples), 1),
+                         "max_us_per_node": round(max(samples), 1), "meets_target": med <= TARGET_US}
+    cel = bench_cel(args.runs)
+    print(f"scheduler overhead per node, {n}-node plans, fake backend, {args.runs} runs (target <= {TARGET_US:.0f} us)")
+    print(f"{'scenario':<20} {'median us':>10} {'min us':>8} {'max us':>8}  target")
+    for name, r in results.items():
+        print(f"{name:<20} {r['median_us_per_node']:>10} {r['min_us_per_node']:>8} {r['max_us_per_node']:>8}  "
+              f"{'ok' if r['meets_target'] else 'MISSED'}")
+    print("\nValueRef/CEL evaluation with 200 nodes of state (per evaluation)")
+    print(f"{'expression':<20} {'median us':>10} {'min us':>8}")
+    for name, r in cel.items():
+        print(f"{name:<20} {r['median_us']:>10} {r['min_us']:>8}")
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps({"nodes": n, "runs": args.runs, "target_us_per_node": TARGET_US,
+                               "python": platform.python_version(), "machine": platform.machine(),
+                               "scheduler": results, "cel_200_nodes": cel}, indent=2) + "\n")
+    print(f"\nwrote {OUT.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,238 @@
+"""A real anvil node for the EVM end-to-end tests (helpers and fixtures; conftest.py re-exports the fixtures).
+
+One anvil per test session (per xdist worker) on 127.0.0.1 and a free port, with the test
+contracts from contracts/build deployed once; every test runs inside evm_snapshot/evm_revert so
+it starts from the same state. The binary comes from AISC_ANVIL or tools/chain-deps (installed by
+tools/chain-deps/install.sh). Without it the tests fail when CI is set and skip otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from aisc.backends.base import NodeCall, TxIntent
+from aisc.backends.evm.backend import EvmBackend
+
+REPO = Path(__file__).resolve().parents[3]
+BUILD = REPO / "contracts" / "build"
+ANVIL_IN_REPO = REPO / "tools" / "chain-deps" / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
+CHAIN = "eip155:31337"
+MULTICALL3 = "0xca11bde05977b3631167028862be2a173976ca11"
+
+# anvil's default, publicly known development accounts (mnemonic "test test ... junk").
+DEV_KEYS = [
+    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+]
+DEV_ADDRS = [
+    "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266",
+    "0x70997970c51812dc3a010c7d01b50e0d17dc79c8",
+    "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc",
+    "0x90f79bf6eb2c4f870365e785982e1f101e93b906",
+]
+SUPPLY = 10**24
+
+
+def find_anvil() -> str | None:
+    env = os.environ.get("AISC_ANVIL")
+    if env:
+        return env if os.access(env, os.X_OK) else None
+    if os.access(ANVIL_IN_REPO, os.X_OK):
+        return str(ANVIL_IN_REPO)
+    return shutil.which("anvil")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def artefact(name: str) -> dict[str, Any]:
+    return dict(json.loads((BUILD / f"{name}.json").read_text()))
+
+
+def fn_abi(contract: str, name: str) -> dict[str, Any]:
+    """The AIS JSON ABI fragment for ``contract.name`` (internalType etc. stripped)."""
+
+    def clean(p: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": p["name"], "type": p["type"]}
+        if "components" in p:
+            out["components"] = [clean(c) for c in p["components"]]
+        return out
+
+    for item in artefact(contract)["abi"]:
+        if item.get("type") == "function" and item["name"] == name:
+            return {
+                "type": "function",
+                "name": name,
+                "inputs": [clean(p) for p in item["inputs"]],
+                "outputs": [clean(p) for p in item["outputs"]],
+            }
+    raise KeyError(f"{contract}.{name}")
+
+
+class Chain:
+    """A running anvil plus the deployed test contracts."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.http = httpx.Client(timeout=10)
+        self.addr: dict[str, str] = {}
+
+    def rpc(self, method: str, params: list[Any] | None = None) -> Any:
+        r = self.http.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []})
+        body = r.json()
+        if "error" in body:
+            raise RuntimeError(f"{method}: {body['error']}")
+        return body["result"]
+
+    def wait_receipt(self, tx_hash: str) -> dict[str, Any]:
+        for _ in range(200):
+            r = self.rpc("eth_getTransactionReceipt", [tx_hash])
+            if r is not None:
+                return dict(r)
+            time.sleep(0.01)
+        raise TimeoutError(tx_hash)
+
+    def deploy(self, name: str, ctor_types: list[str], ctor_args: list[Any]) -> str:
+        from eth_abi.abi import encode
+
+        code = artefact(name)["bytecode"] + encode(ctor_types, ctor_args).hex()
+        h = self.rpc("eth_sendTransaction", [{"from": DEV_ADDRS[0], "data": code, "gas": hex(5_000_000)}])
+        rec = self.wait_receipt(h)
+        assert rec["status"] == "0x1", f"deploying {name} failed"
+        return str(rec["contractAddress"]).lower()
+
+    def nonce(self, addr: str, tag: str = "latest") -> int:
+        return int(self.rpc("eth_getTransactionCount", [addr, tag]), 16)
+
+    def token_balance(self, holder: str) -> int:
+        from eth_abi.abi import encode
+
+        data = "0x70a08231" + encode(["address"], [holder]).hex()
+        return int(self.rpc("eth_call", [{"to": self.addr["token"], "data": data}, "latest"]), 16)
+
+    def backend(self, signer: Mapping[str, Any] | None = None, **extra: Any) -> EvmBackend:
+        cfg: dict[str, Any] = {"chain": CHAIN, "rpc_url": self.url, **extra}
+        if signer is not None:
+            cfg["signer"] = dict(signer)
+        return EvmBackend(cfg, environ={"AISC_TEST_KEY0": DEV_KEYS[0], "AISC_TEST_KEY1": DEV_KEYS[1]})
+
+
+def evaluate_lit(root: Mapping[str, Any]) -> Callable[[Any], Any]:
+    """A small ValueRef evaluator for tests: lit, ref (dotted path into ``root``), object, array."""
+
+    def ev(vr: Any) -> Any:
+        if not isinstance(vr, Mapping) or len(vr) != 1:
+            raise ValueError(f"not a ValueRef: {vr!r}")
+        (tag, val), = vr.items()
+        if tag == "lit":
+            return val
+        if tag == "object":
+            return {k: ev(v) for k, v in val.items()}
+        if tag == "array":
+            return [ev(v) for v in val]
+        if tag == "ref":
+            cur: Any = root
+            for part in str(val).split("."):
+                cur = cur[part]
+            return cur
+        raise ValueError(f"unsupported ValueRef in tests: {tag}")
+
+    return ev
+
+
+def node_call(
+    execution: Mapping[str, Any],
+    *,
+    root: Mapping[str, Any] | None = None,
+    node_id: str = "n1",
+    simulate: bool = False,
+    intents: list[TxIntent] | None = None,
+    record: Callable[[TxIntent], None] | None = None,
+) -> NodeCall:
+    store = intents if intents is not None else []
+    return NodeCall(
+        node_id=node_id,
+        chain=CHAIN,
+        execution=execution,
+        evaluate=evaluate_lit(root or {}),
+        simulate=simulate,
+        record_intent=record or store.append,
+    )
+
+
+def lit(v: Any) -> dict[str, Any]:
+    return {"lit": v}
+
+
+@pytest.fixture(scope="session")
+def anvil_session() -> Iterator[Chain]:
+    binary = find_anvil()
+    if binary is None:
+        msg = (
+            "anvil is not installed: run tools/chain-deps/install.sh "
+            "(or set AISC_ANVIL=/path/to/anvil) to run the EVM end-to-end tests"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [binary, "--host", "127.0.0.1", "--port", str(port), "--chain-id", "31337", "--silent", "--accounts", "4"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    chain = Chain(f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                assert chain.rpc("eth_chainId") == "0x7a69"
+                break
+            except (httpx.HTTPError, AssertionError):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    err = proc.stderr.read().decode() if proc.stderr else ""
+                    pytest.fail(f"anvil did not start on port {port}: {err[-500:]}")
+                time.sleep(0.05)
+        chain.addr["token"] = chain.deploy("TestToken", ["string", "string", "uint256"], ["Test", "TST", SUPPLY])
+        chain.addr["router"] = chain.deploy("TestRouter", [], [])
+        chain.addr["bridge"] = chain.deploy("TestBridge", ["address"], [chain.addr["token"]])
+        chain.addr["multicall_deployed"] = chain.deploy("Multicall3", [], [])
+        chain.rpc("anvil_setCode", [MULTICALL3, artefact("Multicall3")["deployedBytecode"]])
+        chain.addr["multicall3"] = MULTICALL3
+        yield chain
+    finally:
+        chain.http.close()
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stderr:
+            proc.stderr.close()
+
+
+@pytest.fixture
+def anvil(anvil_session: Chain) -> Iterator[Chain]:
+    """The session chain, reverted to the freshly deployed state after the test."""
+    snap = anvil_session.rpc("evm_snapshot")
+    try:
+        yield anvil_session
+    finally:
+        anvil_session.rpc("evm_setAutomine", [True])
+        assert anvil_session.rpc("evm_revert", [snap]) is True

@@ -1,0 +1,275 @@
+"""The compiler: golden plan, plan schema, determinism, phases, lowering (§5.7), skeletons (R300–R302)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from aisc.compiler import PHASES, Compilation, plan_from_yaml_texts, plan_hash, plan_text
+from aisc.diagnostics import CompilationFailed
+from aisc.passes import PIPELINE
+from aisc.passes.lower import created_at
+from aisc.passes.model import Options
+
+REPO = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads(Path("/work/shared/ais/schemas/0.0.2/plan.schema.json").read_text()) if Path(
+    "/work/shared/ais/schemas/0.0.2/plan.schema.json").exists() else json.loads(
+    (REPO / "aisc/data/schemas/0.0.2/plan.schema.json").read_text())
+EXAMPLES = REPO / "aisc" / "data" / "examples"
+CORE = json.loads((REPO / "conformance/upstream/vectors/core.json").read_text())
+GOLDEN_CASE = next(c for c in CORE["cases"] if c["kind"] == "workflow_plan")
+GOLDEN = json.loads((REPO / "conformance/upstream/golden" / GOLDEN_CASE["input"]["golden_file"]).read_text())
+
+
+def validate(plan: dict[str, Any]) -> None:
+    jsonschema.validate(json.loads(plan_text(plan)), SCHEMA)
+
+
+def golden_plan() -> dict[str, Any]:
+    return plan_from_yaml_texts(GOLDEN_CASE["input"]["protocols_yaml"], GOLDEN_CASE["input"]["workflow_yaml"])
+
+
+def test_r211_golden_workflow_plan_vector() -> None:
+    """The upstream workflow_plan vector: JSON round trip, created_at ignored, deep equality (R211)."""
+    plan = json.loads(json.dumps(golden_plan()))
+    plan["meta"]["created_at"] = "<ignored>"
+    assert plan == GOLDEN
+
+
+def test_r212_golden_plan_validates_against_schema() -> None:
+    validate(golden_plan())
+
+
+def test_r170_r214_composite_expansion_shape() -> None:
+    """R170/R214: composite steps become kind=execution nodes chained by deps; last keeps the id."""
+    nodes = golden_plan()["nodes"]
+    assert [n["id"] for n in nodes] == ["n1__approve", "n1"]
+    assert {n["kind"] for n in nodes} == {"execution"}
+    assert "deps" not in nodes[0] and nodes[1]["deps"] == ["n1__approve"]
+    assert nodes[1]["writes"][0] == {"path": "nodes.n1.outputs", "mode": "merge"}
+
+
+def test_plan_from_yaml_texts_reports_errors() -> None:
+    bad = GOLDEN_CASE["input"]["workflow_yaml"].replace("action: do", "action: nope")
+    with pytest.raises(CompilationFailed) as e:
+        plan_from_yaml_texts(GOLDEN_CASE["input"]["protocols_yaml"], bad)
+    assert any(d.code == "AISC-WF-007" and "Action not found: demo@0.0.2/nope" in d.message
+               for d in e.value.diagnostics)
+
+
+def test_pipeline_order_is_data() -> None:
+    assert [s.name for s in PIPELINE] == ["workflow_semantics", "workspace", "capabilities", "numeric_literals",
+                                          "policy_static", "lower"]
+    assert PHASES == ("sources", "documents", "workspace", "checked", "plan")
+
+
+@pytest.mark.parametrize("name", ["bridge-send-wait-deposit"])
+def test_r211_bundled_example_compiles_validates_and_is_reproducible(name: str, monkeypatch: pytest.MonkeyPatch
+                                                                      ) -> None:
+    """R211/R220: the same inputs give byte-identical canonical plans (SOURCE_DATE_EPOCH fixed)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    a = plan_text(Compilation(EXAMPLES / f"{name}.ais-flow.yaml").plan)
+    b = plan_text(Compilation(EXAMPLES / f"{name}.ais-flow.yaml").plan)
+    assert a == b
+    plan = json.loads(a)
+    assert plan["meta"]["created_at"] == "2023-11-14T22:13:20.000Z"
+    assert list(plan) == sorted(plan)  # R220: keys sorted
+    validate(plan)
+    assert plan["extensions"]["aisc"]["plan_hash"] == plan_hash(plan)
+
+
+def test_r211_plan_hash_ignores_created_at() -> None:
+    c1 = Compilation(EXAMPLES / "bridge-send-wait-deposit.ais-flow.yaml", options=Options(created_at="a"))
+    c2 = Compilation(EXAMPLES / "bridge-send-wait-deposit.ais-flow.yaml", options=Options(created_at="b"))
+    assert c1.plan["extensions"]["aisc"]["plan_hash"] == c2.plan["extensions"]["aisc"]["plan_hash"]
+    assert c1.plan["meta"]["created_at"] != c2.plan["meta"]["created_at"]
+
+
+@pytest.mark.parametrize(("name", "code"), [
+    ("aave-branch-bridge-solana-deposit", "AISC-NUM-001"),  # D11: {lit: 2} for a uint8 (R054)
+    ("swap-to-token", "AISC-WS-009"),  # D10: eip155:1 outside the pack's chain_scope (R078)
+], ids=["d11-aave-yaml-number", "d10-swap-chain-scope"])
+def test_example_contradictions_have_specific_diagnostics(name: str, code: str) -> None:
+    with pytest.raises(CompilationFailed) as e:
+        _ = Compilation(EXAMPLES / f"{name}.ais-flow.yaml").plan
+    assert code in {d.code for d in e.value.diagnostics}
+
+
+def test_d10_swap_example_reports_every_contradiction() -> None:
+    with pytest.raises(CompilationFailed) as e:
+        _ = Compilation(EXAMPLES / "swap-to-token.ais-flow.yaml").plan
+    msgs = [d.message for d in e.value.diagnostics if d.code == "AISC-WF-014"]
+    assert any("fee_tier" in m for m in msgs) and any("nodes.a_swap.tx" in m for m in msgs)
+
+
+def test_emit_every_phase() -> None:
+    c = Compilation(EXAMPLES / "bridge-send-wait-deposit.ais-flow.yaml", options=Options(created_at="x"))
+    out = {name: c.emit(name) for name in PHASES}
+    assert out["sources"]["sources"][0].endswith("bridge-send-wait-deposit.ais-flow.yaml")
+    assert out["workspace"]["nodes"][1]["execution_key"] == "solana:*"
+    assert out["checked"]["order"] == ["bridge_send", "wait_arrival", "solana_deposit"]
+    assert out["plan"]["schema"] == "ais-plan/0.0.3"
+    with pytest.raises(ValueError):
+        c.emit("module")
+
+
+def test_created_at_from_source_date_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
+    assert created_at(Options()) == "1970-01-01T00:00:00.000Z"
+    assert created_at(Options(created_at="fixed")) == "fixed"
+
+
+# ---------------------------------------------------------------------- lowering details (§5.7)
+
+PROTO = """schema: "ais/0.0.2"
+meta: { protocol: demo, version: "0.0.2" }
+deployments:
+  - chain: "eip155:1"
+    contracts: { router: "0x1111111111111111111111111111111111111111" }
+actions:
+  do:
+    description: "composite"
+    risk_level: 1
+    params: [{ name: x, type: uint256, description: "x" }]
+    execution:
+      "eip155:*":
+        type: composite
+        steps:
+          - id: a
+            description: "a"
+            condition: { cel: "params.x > 0" }
+            execution: { type: evm_call, to: { ref: "contracts.router" },
+                         abi: { type: "function", name: "a", inputs: [{ name: x, type: uint256 }], outputs: [] },
+                         args: { x: { ref: "params.x" } } }
+          - id: b
+            chain: "eip155:10"
+            execution: { type: evm_call, to: { ref: "contracts.router" },
+                         abi: { type: "function", name: "b", inputs: [{ name: x, type: uint256 }], outputs: [] },
+                         args: { x: { ref: "params.x" } } }
+queries:
+  q:
+    description: "read"
+    returns: [{ name: v, type: uint256 }]
+    execution:
+      "*": { type: evm_read, to: { ref: "contracts.router" },
+             abi: { type: "function", name: "q", inputs: [], outputs: [{ name: v, type: uint256 }] }, args: {} }
+"""
+
+
+def _wf(nodes: str, extra: str = "") -> str:
+    return ('schema: "ais-flow/0.0.3"\nmeta: { name: wf, version: "0.0.3", description: "d" }\n'
+            'default_chain: "eip155:1"\ninputs: { amount: { type: uint256 } }\n' + extra + "nodes:\n" + nodes)
+
+
+def test_r171_r173_step_condition_chain_and_parent_condition() -> None:
+    """R171: step conditions combine with the node's; R173: a step chain overrides the parent chain."""
+    wf = _wf("  - { id: q0, type: query_ref, protocol: demo@0.0.2, query: q }\n"
+             "  - id: n\n    type: action_ref\n    protocol: demo@0.0.2\n    action: do\n"
+             "    condition: { cel: 'nodes.q0.outputs.v > 1' }\n    assert: { lit: true }\n"
+             "    assert_message: boom\n    args: { x: { lit: '1' } }\n")
+    plan = plan_from_yaml_texts([PROTO], wf)
+    by = {n["id"]: n for n in plan["nodes"]}
+    assert by["n__a"]["condition"] == {"cel": "((nodes.q0.outputs.v > 1) && (params.x > 0))"}
+    assert by["n"]["condition"] == {"cel": "nodes.q0.outputs.v > 1"}
+    assert by["n"]["chain"] == "eip155:10" and by["n__a"]["chain"] == "eip155:1"
+    assert "assert" not in by["n__a"] and by["n"]["assert_message"] == "boom"  # assert only on the last step
+    assert by["n__a"]["deps"] == ["q0"]
+    assert by["q0"]["writes"] == [{"path": "nodes.q0.outputs", "mode": "set"}]
+    assert plan["meta"]["description"] == "d"
+    validate(plan)
+
+
+def test_r174_r175_lit_condition_combination_and_failure() -> None:
+    """R174/R175: a boolean lit condition combines as true/false; a non-boolean lit cannot combine."""
+    wf = _wf("  - id: n\n    type: action_ref\n    protocol: demo@0.0.2\n    action: do\n"
+             "    condition: { lit: true }\n    args: { x: { lit: '1' } }\n")
+    plan = plan_from_yaml_texts([PROTO], wf)
+    assert plan["nodes"][0]["condition"] == {"cel": "((true) && (params.x > 0))"}
+    bad = wf.replace("condition: { lit: true }", "condition: { lit: 1 }")
+    with pytest.raises(CompilationFailed):
+        plan_from_yaml_texts([PROTO], bad)
+
+
+def test_r210_r213_r215_no_extra_keys_and_query_writes() -> None:
+    """R213: absent keys are omitted (no nulls); R215: query nodes write their outputs with mode set."""
+    plan = plan_from_yaml_texts([PROTO], _wf("  - { id: q0, type: query_ref, protocol: demo@0.0.2, query: q }\n"))
+    n = plan["nodes"][0]
+    assert set(n) == {"id", "chain", "kind", "description", "execution", "writes", "source"}
+    assert n["source"] == {"workflow": {"name": "wf", "version": "0.0.3"}, "node_id": "q0", "protocol": "demo@0.0.2",
+                           "query": "q"}
+    assert "null" not in json.dumps(plan)
+
+
+def test_r216_r217_deps_are_sorted_union() -> None:
+    """R216: writer order comes from deps: deps are the sorted union of explicit and implicit ones."""
+    wf = _wf("  - { id: b, type: query_ref, protocol: demo@0.0.2, query: q }\n"
+             "  - { id: a, type: query_ref, protocol: demo@0.0.2, query: q }\n"
+             "  - { id: c, type: query_ref, protocol: demo@0.0.2, query: q, deps: [b],"
+             " condition: { cel: 'nodes.a.outputs.v > 0' } }\n")
+    plan = plan_from_yaml_texts([PROTO], wf)
+    assert plan["nodes"][2]["deps"] == ["a", "b"]
+    bad = wf.replace("deps: [b]", "deps: [zz]")
+    with pytest.raises(CompilationFailed):
+        plan_from_yaml_texts([PROTO], bad)
+
+
+def test_r218_r219_plan_schema_const_and_extensions_free_form(compile_example: Callable[..., Any]) -> None:
+    """R218/R219: the emitted schema is ais-plan/0.0.3; aisc data lives only under extensions."""
+    plan = compile_example("bridge-send-wait-deposit")
+    assert plan["schema"] == "ais-plan/0.0.3"
+    assert set(plan) == {"schema", "meta", "nodes", "extensions"}
+    assert set(plan["extensions"]) == {"aisc"}
+
+
+@pytest.fixture
+def compile_example() -> Callable[..., Any]:
+    def run(name: str) -> Any:
+        return Compilation(EXAMPLES / f"{name}.ais-flow.yaml", options=Options(created_at="x")).plan
+
+    return run
+
+
+# ---------------------------------------------------------------------- plan skeletons (R300-R302)
+
+
+def _skeleton(tmp: Path, nodes: list[dict[str, Any]], **kw: Any) -> Path:
+    (tmp / "demo.ais.yaml").write_text(PROTO)
+    doc = {"schema": "ais-plan-skeleton/0.0.1", "meta": {"name": "sk"}, "default_chain": "eip155:1",
+           "nodes": nodes, **kw}
+    p = tmp / "s.ais-plan-skeleton.json"
+    p.write_text(json.dumps(doc))
+    return p
+
+
+def test_r300_r302_skeleton_compiles_with_policy_hints(tmp_path: Path) -> None:
+    """R300-R302: a skeleton compiles to a plan carrying plan.extensions.plan_skeleton.policy_hints."""
+    p = _skeleton(tmp_path, [{"id": "q0", "type": "query_ref", "protocol": "demo@0.0.2", "query": "q"},
+                             {"id": "n", "type": "action_ref", "protocol": "demo@0.0.2", "action": "do",
+                              "deps": ["q0"], "args": {"x": {"ref": "inputs.amount"}}}],
+                  policy_hints={"risk_preference": "low"})
+    c = Compilation(p, options=Options(created_at="x"))
+    plan = c.plan
+    assert plan["extensions"]["plan_skeleton"] == {"schema": "ais-plan-skeleton/0.0.1",
+                                                   "policy_hints": {"risk_preference": "low"}}
+    assert plan["nodes"][0]["source"]["workflow"] == {"name": "sk", "version": "0.0.1"}
+    assert any(d.code == "AISC-WF-012" and d.severity == "warning" for d in c.diagnostics)
+    validate(plan)
+
+
+@pytest.mark.parametrize(("nodes", "code"), [
+    ([{"id": "n", "type": "action_ref", "protocol": "demo@0.0.2", "action": "nope"}], "AISC-WF-007"),
+    ([{"id": "n", "type": "action_ref", "protocol": "demo@0.0.2", "action": "do", "assert": {"lit": True}}],
+     "AISC-SCHEMA"),
+    ([{"id": "a", "type": "query_ref", "protocol": "demo@0.0.2", "query": "q", "deps": ["b"]},
+      {"id": "b", "type": "query_ref", "protocol": "demo@0.0.2", "query": "q", "deps": ["a"]}], "AISC-WF-004"),
+], ids=["r301-unknown-action", "r301-assert-not-allowed", "r302-dag-error"])
+def test_r301_r302_skeleton_errors(tmp_path: Path, nodes: list[dict[str, Any]], code: str) -> None:
+    c = Compilation(_skeleton(tmp_path, nodes), options=Options(created_at="x"))
+    with pytest.raises(CompilationFailed) as e:
+        _ = c.plan
+    assert any(d.code.startswith(code) for d in e.value.diagnostics)
