@@ -258,7 +258,7 @@ class Engine:
             with self._lock:
                 rd = self._readiness(r)
             if rd["state"] == "blocked" and any(m.startswith("contracts.") for m in rd["missing_refs"]):
-                dep = self._deployment(n)
+                dep = self._deployment(n, [m.split(".")[1] for m in rd["missing_refs"] if m.startswith("contracts.")])
                 if dep:
                     with self._lock:
                         merge_ref(self.root, "contracts", dict(dep))
@@ -268,6 +268,11 @@ class Engine:
                 continue
             runtime_refs = [m for m in rd["missing_refs"] if m.startswith(("nodes.", "query."))]
             other = [m for m in rd["missing_refs"] if m not in runtime_refs]
+            if rd["state"] == "blocked" and rd["errors"] and not other and n.dep_ids:
+                # e.g. CEL reading an earlier node's outputs: only decidable at run time
+                rows.append({**row, "status": "would_run",
+                             "details": "evaluated at run time: " + "; ".join(rd["errors"])})
+                continue
             if rd["state"] == "blocked" and (other or rd["errors"] or rd["needs_detect"]):
                 why = other or rd["errors"] or ["detect resolution required"]
                 rows.append({**row, "status": "blocked", "details": "; ".join(why)})
@@ -570,7 +575,7 @@ class Engine:
         others = [m for m in rd["missing_refs"] if not m.startswith("contracts.")]
         patched = False
         if contracts:
-            deployment = self._deployment(n)
+            deployment = self._deployment(n, [m.split(".")[1] for m in contracts if m.count(".") >= 1])
             if deployment:
                 patch = {"op": "merge", "path": "contracts", "value": dict(deployment)}
                 with self._lock:
@@ -585,17 +590,29 @@ class Engine:
             return False
         return patched
 
-    def _deployment(self, n: PlanNode) -> Mapping[str, Any] | None:
+    def _deployment(self, n: PlanNode, wanted: Sequence[str] = ()) -> Mapping[str, Any] | None:
+        """The node protocol's contracts on the node's chain; contract names in ``wanted`` that it
+        lacks are taken from the other protocols deployed on that chain (a workflow may pass
+        ``contracts.pool`` of one protocol to a query of another)."""
+        out: dict[str, Any] = {}
         proto = n.source.protocol if n.source else None
-        if not proto:
-            return None
-        by_chain = self.deployments.get(proto)
-        if not isinstance(by_chain, Mapping):
-            by_chain = self.deployments.get(proto.split("@", 1)[0])
-        if not isinstance(by_chain, Mapping):
-            return None
-        dep = by_chain.get(n.chain)
-        return dep if isinstance(dep, Mapping) else None
+        if proto:
+            by_chain = self.deployments.get(proto)
+            if not isinstance(by_chain, Mapping):
+                by_chain = self.deployments.get(proto.split("@", 1)[0])
+            dep = by_chain.get(n.chain) if isinstance(by_chain, Mapping) else None
+            if isinstance(dep, Mapping):
+                out.update(dep)
+        for name in wanted:
+            if name in out:
+                continue
+            for key in sorted(self.deployments):
+                by_chain = self.deployments[key]
+                dep = by_chain.get(n.chain) if isinstance(by_chain, Mapping) else None
+                if isinstance(dep, Mapping) and name in dep:
+                    out[name] = dep[name]
+                    break
+        return out or None
 
     # ------------------------------------------------------------------ policy gate (§7.5)
 
