@@ -390,10 +390,18 @@ def _json_default(v: Any) -> Any:
 
 
 def plan_hash(plan: Mapping[str, Any]) -> str:
-    """``0x`` + keccak256 of the JCS form of the plan without ``meta.created_at`` and the hash itself."""
-    from aisc.jcs import spec_hash
+    """``0x`` + keccak256 of the plan's canonical JSON, without ``meta.created_at`` and the hash itself.
 
-    return str(spec_hash(_hashable(plan)))
+    Canonical JSON here = sorted keys, no whitespace, UTF-8, exact numbers: the JCS text for every
+    value a plan holds (strings, integers, booleans, objects, arrays; decimals as their exact text).
+    """
+    from aisc.jcs import keccak256_hex
+
+    text = json.dumps(_hashable(plan), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=_json_default)
+    if "\\u0000DEC:" in text:
+        text = _DEC_RE.sub(lambda m: m.group(1), text)
+    return "0x" + keccak256_hex(text.encode("utf-8"))
 
 
 def _hashable(plan: Mapping[str, Any]) -> dict[str, Any]:
@@ -405,22 +413,7 @@ def _hashable(plan: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(ext, Mapping) and isinstance(ext.get("aisc"), Mapping):
         aisc_ext = {k: v for k, v in ext["aisc"].items() if k != "plan_hash"}
         out["extensions"] = {**ext, "aisc": aisc_ext}
-    return _plain(out)
-
-
-def _plain(v: Any) -> Any:
-    """Exact numbers JavaScript cannot hold (decimals, ints beyond 2^53) are hashed as tagged text."""
-    from aisc.numeric import Dec, format_decimal
-
-    if isinstance(v, Mapping):
-        return {str(k): _plain(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_plain(x) for x in v]
-    if isinstance(v, Dec):
-        return {"__dec": format_decimal(v)}
-    if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2**53:
-        return {"__int": str(v)}
-    return v
+    return out
 
 
 # ---------------------------------------------------------------------- workspace building

@@ -21,8 +21,9 @@ import attrs
 from fuzz.oracle import HANG_SECONDS
 
 
-class Hang(Exception):
-    """An input ran longer than :data:`fuzz.oracle.HANG_SECONDS`."""
+class Hang(BaseException):
+    """An input ran longer than :data:`fuzz.oracle.HANG_SECONDS` (a BaseException, so that no
+    ``except Exception`` in the code under test swallows it)."""
 
 
 @attrs.define
@@ -112,7 +113,7 @@ def run_random(mod: ModuleType, *, runs: int | None = None, seconds: float | Non
             data = pool[i] if i < len(pool) else mutate(rng, rng.choice(pool), pool, tokens)
             try:
                 dt = _call(mod, data, use_alarm)
-            except Exception as e:
+            except (Exception, Hang) as e:
                 raise Crash(mod.NAME, data, f"{type(e).__name__}: {e}", traceback.format_exc()) from e
             stats.slowest = max(stats.slowest, dt)
             if i >= len(pool) and rng.random() < 0.02 and len(pool) < 4096:

@@ -304,3 +304,17 @@ def test_r186_backend_event_secrets_redacted() -> None:
     _res, sink, _ = run(plan(read("a")), backend=Leaky())
     tx = sink.of_type("tx_prepared")[0]["event"]["data"]["tx"]
     assert tx == {"raw": "[redacted]", "private_key": "[redacted]"}
+
+
+def test_solver_takes_missing_contract_from_another_protocol_on_the_chain() -> None:
+    ext = {"aisc": {"deployments": {"erc20@0.0.2": {CHAIN: {}},
+                                    "aave-v3@0.0.2": {CHAIN: {"pool": "0x00000000000000000000000000000000000000e1"},
+                                                      "eip155:1": {"pool": "0xwrongchain"}}}}}
+    node = read("allow", source={"protocol": "erc20@0.0.2", "query": "allowance"},
+                execution={"type": "evm_read", "to": {"ref": "contracts.pool"},
+                           "abi": {"type": "function", "name": "f", "inputs": []}, "args": {}})
+    res, sink, be = run(plan(node, extensions=ext), {"allow": {"evaluate": ["to"]}})
+    assert res.status == "done"
+    assert be.evaluated["allow"]["to"] == "0x00000000000000000000000000000000000000e1"
+    assert sink.of_type("solver_applied")[0]["event"]["data"]["patches"] == [
+        {"op": "merge", "path": "contracts", "value": {"pool": "0x00000000000000000000000000000000000000e1"}}]
