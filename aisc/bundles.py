@@ -327,8 +327,8 @@ def read_members(path: str | os.PathLike[str]) -> tuple[dict[str, bytes], list[D
                                     f"{MAX_MEMBER_BYTES} per member, {MAX_TOTAL_BYTES} in total)",
                                     "this is not an aisc bundle, or it is far too large"))
                     break
-                fh = tar.extractfile(info)
-                data = fh.read() if fh is not None else b""
+                stream = tar.extractfile(info)
+                data = stream.read() if stream is not None else b""
                 total += len(data)
                 members[name] = data
     except tarfile.TarError as e:

@@ -86,8 +86,10 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet and args.format == "text":
             extra = ""
             if args.emit == "plan":
-                h = (c.plan.get("extensions", {}).get("aisc", {}) or {}).get("plan_hash")
-                extra = f" ({len(c.plan['nodes'])} nodes{', plan_hash ' + h if h else ''})"
+                import re
+
+                m = re.search(r'"plan_hash": "(0x[0-9a-f]+)"', text)
+                extra = f" ({len(c.plan['nodes'])} nodes{', plan_hash ' + m.group(1) if m else ''})"
             print(f"wrote {args.output}{extra}", file=sys.stderr)
     else:
         sys.stdout.write(text)

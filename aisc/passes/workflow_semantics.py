@@ -425,7 +425,17 @@ def _kind(v: Any) -> str:
     return type(v).__name__
 
 
+_CLEAN_CEL: set[tuple[str, bool]] = set()
+
+
 def _cel_diags(expr: str, span: Any, path: str, *, want_bool: bool) -> list[Diagnostic]:
+    """CEL checks; an expression found clean once is not re-checked (diagnostics need spans, clean does not)."""
+    key = (expr, want_bool)
+    if key in _CLEAN_CEL:
+        return []
     from aisc.eval.static import check_cel
 
-    return list(check_cel(expr, span=span, path=path, allowed_roots=RUNTIME_ROOTS, want_bool=want_bool))
+    found = list(check_cel(expr, span=span, path=path, allowed_roots=RUNTIME_ROOTS, want_bool=want_bool))
+    if not found and len(_CLEAN_CEL) < 100_000:
+        _CLEAN_CEL.add(key)
+    return found

@@ -86,7 +86,9 @@ def test_r211_bundled_example_compiles_validates_and_is_reproducible(name: str, 
 def test_r211_plan_hash_ignores_created_at() -> None:
     c1 = Compilation(EXAMPLES / "bridge-send-wait-deposit.ais-flow.yaml", options=Options(created_at="a"))
     c2 = Compilation(EXAMPLES / "bridge-send-wait-deposit.ais-flow.yaml", options=Options(created_at="b"))
-    assert c1.plan["extensions"]["aisc"]["plan_hash"] == c2.plan["extensions"]["aisc"]["plan_hash"]
+    h1 = json.loads(c1.artifact)["extensions"]["aisc"]["plan_hash"]
+    h2 = json.loads(c2.artifact)["extensions"]["aisc"]["plan_hash"]
+    assert h1 == h2 and h1.startswith("0x") and len(h1) == 66
     assert c1.plan["meta"]["created_at"] != c2.plan["meta"]["created_at"]
 
 
