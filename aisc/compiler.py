@@ -163,6 +163,10 @@ class Compilation:
 
     @functools.cached_property
     def workspace(self) -> Workspace:
+        with _gc_paused():
+            return self._workspace()
+
+    def _workspace(self) -> Workspace:
         docs = self.documents
         if not docs:
             raise CompilationFailed([Diagnostic("AISC-PLAN-003", "nothing to compile",
@@ -285,12 +289,15 @@ class Compilation:
     @functools.cached_property
     def plan(self) -> dict[str, Any]:
         """The plan JSON. Raises :class:`CompilationFailed` when any phase found an error."""
+        with _gc_paused():
+            return self._plan()
+
+    def _plan(self) -> dict[str, Any]:
         checked = self.checked
         if not checked.ok:
             raise CompilationFailed(checked.diagnostics)
         lower_step = next(s for s in PIPELINE if s.name == "lower")
-        with _gc_paused():
-            lowered = lower_step.lower(self.workspace, checked.analysis, self.options)
+        lowered = lower_step.lower(self.workspace, checked.analysis, self.options)
         if has_errors(lowered.diagnostics):
             raise CompilationFailed([*checked.diagnostics, *lowered.diagnostics])
         plan = lowered.plan

@@ -127,7 +127,7 @@ def jcs_canonicalize(inp: Mapping[str, Any], exp: Mapping[str, Any]) -> Outcome:
 def _cel(inp: Mapping[str, Any]) -> tuple[Callable[..., Any], type[BaseException], str, Mapping[str, Any]]:
     expression = _field(inp, "input", "expression", str)
     context = _field(inp, "input", "context", Mapping, optional=True)
-    evaluate_cel, cel_error = _feature("aisc.eval.cel", "evaluate_cel", "CelError")
+    evaluate_cel, cel_error = _feature("aisc.eval", "evaluate_cel", "CelError")
     return evaluate_cel, cel_error, expression, context if context is not None else {}
 
 

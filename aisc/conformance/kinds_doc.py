@@ -63,7 +63,7 @@ KIND_DOCS: dict[str, KindDoc] = {
         ),
         KindDoc(
             kind="cel_eval",
-            feature="aisc.eval.cel",
+            feature="aisc.eval",
             origin="upstream",
             issue="issue 3 (CEL)",
             summary="an AIS CEL expression that evaluates to an integer",
@@ -76,7 +76,7 @@ KIND_DOCS: dict[str, KindDoc] = {
         ),
         KindDoc(
             kind="cel_eval_string",
-            feature="aisc.eval.cel",
+            feature="aisc.eval",
             origin="upstream",
             issue="issue 3 (CEL)",
             summary="an AIS CEL expression that evaluates to a string",
@@ -89,7 +89,7 @@ KIND_DOCS: dict[str, KindDoc] = {
         ),
         KindDoc(
             kind="cel_eval_error",
-            feature="aisc.eval.cel",
+            feature="aisc.eval",
             origin="upstream",
             issue="issue 3 (CEL)",
             summary="an AIS CEL expression whose evaluation must fail",

@@ -21,10 +21,17 @@ CEL_PATH_RE = re.compile(
 
 
 def is_vr(v: Any) -> bool:
+    if type(v) is dict:  # the front end's plain data: skip the (slow) ABC check
+        return len(v) == 1 and next(iter(v)) in TAGS
     return isinstance(v, Mapping) and len(v) == 1 and next(iter(v)) in TAGS
 
 
 def tag_of(v: Any) -> str | None:
+    if type(v) is dict:
+        if len(v) == 1:
+            k = next(iter(v))
+            return k if k in TAGS else None
+        return None
     return next(iter(v)) if is_vr(v) else None
 
 
@@ -33,10 +40,14 @@ def leaves(v: Any, path: str) -> Iterator[tuple[str, Any, str]]:
 
     Detect candidates that are themselves ValueRefs are walked too (they are evaluated at run time).
     """
-    if not is_vr(v):
+    tag = tag_of(v)
+    if tag is None:
         return
-    tag, val = next(iter(v.items()))
+    val = v[tag]
     p = f"{path}.{tag}"
+    if tag in ("ref", "cel", "lit"):
+        yield tag, val, p
+        return
     if tag == "object" and isinstance(val, Mapping):
         for k, x in val.items():
             yield from leaves(x, pk(p, k))
@@ -52,6 +63,24 @@ def leaves(v: Any, path: str) -> Iterator[tuple[str, Any, str]]:
 
 def node_refs(v: Any) -> Iterator[str]:
     """Node ids a ValueRef reads through ``nodes.<id>`` (ref paths and CEL text)."""
+    if type(v) is dict and len(v) == 1:  # fast path: a single ref/cel leaf
+        if "ref" in v and isinstance(v["ref"], str):
+            val = v["ref"]
+            if val.startswith("nodes."):
+                parts = [s for s in val.split(".") if s]
+                if len(parts) >= 2:
+                    yield parts[1]
+            elif "nodes." in val:
+                parts = [s for s in val.split(".") if s]
+                if len(parts) >= 2 and parts[0] == "nodes":
+                    yield parts[1]
+            return
+        if "cel" in v and isinstance(v["cel"], str):
+            if "nodes." in v["cel"]:
+                yield from CEL_NODE_RE.findall(v["cel"])
+            return
+        if "lit" in v:
+            return
     for tag, val, _ in leaves(v, "$"):
         if tag == "ref" and isinstance(val, str):
             parts = [s for s in val.split(".") if s]

@@ -44,11 +44,20 @@ def check_numeric_literals(ws: Workspace, an: Analysis) -> list[Diagnostic]:
     return diags
 
 
+_TYPES_CACHE: dict[int, tuple[Any, dict[str, str]]] = {}
+
+
 def _param_types(target: Mapping[str, Any]) -> dict[str, str]:
+    hit = _TYPES_CACHE.get(id(target))
+    if hit is not None and hit[0] is target:
+        return hit[1]
     params = target.get("params")
-    if not isinstance(params, list):
-        return {}
-    return {str(p["name"]): str(p.get("type")) for p in params if isinstance(p, Mapping) and "name" in p}
+    out = ({str(p["name"]): str(p.get("type")) for p in params if isinstance(p, Mapping) and "name" in p}
+           if isinstance(params, list) else {})
+    if len(_TYPES_CACHE) > 4096:
+        _TYPES_CACHE.clear()
+    _TYPES_CACHE[id(target)] = (target, out)
+    return out
 
 
 def _node_args(n: NodeInfo, wf: Doc) -> list[Diagnostic]:
@@ -60,8 +69,10 @@ def _node_args(n: NodeInfo, wf: Doc) -> list[Diagnostic]:
         return []
     out: list[Diagnostic] = []
     for name, v in args.items():
+        if _refs.tag_of(v) != "lit":
+            continue
         t = types.get(str(name))
-        if t is None or _refs.tag_of(v) != "lit":
+        if t is None:
             continue
         out.extend(_check_value(t, v["lit"], wf, pk(f"{n.path}.args", name) + ".lit", "AISC-NUM-001",
                                f'arg "{name}" ({t}) of node "{n.id}"'))

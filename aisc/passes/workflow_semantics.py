@@ -205,7 +205,11 @@ class _Checker:
         target = self.ws.nodes[self.index[target_id]]
         field = parts[3]
         if parts[2] == "outputs":
-            allowed = _output_keys(target)
+            cache = self.__dict__.setdefault("_outputs_cache", {})
+            okey = (id(target.target), id(target.spec), target.is_action)
+            if okey not in cache:
+                cache[okey] = _output_keys(target)
+            allowed = cache[okey]
             if allowed is not None and field not in allowed:
                 self.err("AISC-WF-014", f'{target.protocol}/{target.target_name} has no output "{field}" '
                          f'(node "{target_id}")', path,
@@ -255,8 +259,7 @@ class _Checker:
     def check_args(self, n: NodeInfo) -> None:
         if n.target is None:
             return
-        params = n.target.get("params")
-        declared = {p.get("name"): p for p in params if isinstance(p, Mapping)} if isinstance(params, list) else {}
+        declared = self._declared(n.target)
         args = n.raw.get("args")
         args = args if isinstance(args, Mapping) else {}
         for name in args:
@@ -268,6 +271,15 @@ class _Checker:
             if p.get("required") is True and "default" not in p and name not in args:
                 self.err("AISC-WF-027", f'required param "{name}" of {n.protocol}/{n.target_name} is not set',
                          f"{n.path}.args", f"add args.{name}: {{ref: ...}} or {{lit: ...}}")
+
+    def _declared(self, target: Mapping[str, Any]) -> dict[Any, Mapping[str, Any]]:
+        cache = self.__dict__.setdefault("_declared_cache", {})
+        hit = cache.get(id(target))
+        if hit is None:
+            params = target.get("params")
+            hit = {p.get("name"): p for p in params if isinstance(p, Mapping)} if isinstance(params, list) else {}
+            cache[id(target)] = hit
+        return hit  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ calculated fields + overrides (R324)
 

@@ -115,7 +115,7 @@ def run_compensations(
                 outcomes.append({**base, "status": "invalid", "error": f"{e.path}: {e.message}"})
                 continue
             try:
-                res = dict(run_one(mini, base["compensation_id"]))
+                res = dict(run_one(mini, compensation_id(nid, i)))
             except Exception as e:  # a compensation must never hide the others
                 res = {"status": "failed", "error": f"{type(e).__name__}: {e}"}
             outcomes.append({**base, **res})

@@ -518,7 +518,12 @@ class Engine:
                 errors.append(str(e))
             return _FAILED
 
-        if n.condition is not None:
+        calc_fields = n.aisc_extensions.get("calculated_fields")
+        # A composite step's condition sees the action context: params and the calculated fields
+        # (R174), e.g. uniswap's approve_if_needed reads calculated.amount_in_atomic; so it is
+        # evaluated after them. A workflow node's condition is evaluated first, without params.
+        step_condition = bool(calc_fields) and n.source is not None and n.source.step_id is not None
+        if n.condition is not None and not step_condition:
             c = ev(n.condition, None)
             if c is False:
                 return {"state": "skipped", "missing_refs": [], "needs_detect": False, "errors": [],
@@ -534,7 +539,6 @@ class Engine:
                 params[k] = v
         if missing or errors:
             return _blocked(missing, needs_detect, errors, params)
-        calc_fields = n.aisc_extensions.get("calculated_fields")
         if calc_fields:
             calc_out: dict[str, Any] = {}
             for i, f in enumerate(calc_fields):
@@ -551,6 +555,15 @@ class Engine:
             if calc_out:
                 merge_ref(self.root, f"nodes.{n.id}.calculated", calc_out)
             if missing or errors:
+                return _blocked(missing, needs_detect, errors, params)
+        if n.condition is not None and step_condition:
+            c = ev(n.condition, params)
+            if c is False:
+                return {"state": "skipped", "missing_refs": [], "needs_detect": False, "errors": [],
+                        "resolved_params": params}
+            if c is not _FAILED and c is not True:
+                errors.append("condition must evaluate to boolean")
+            if missing or errors or needs_detect:
                 return _blocked(missing, needs_detect, errors, params)
         for ref in iter_valuerefs(n.execution):
             ev(ref, params)

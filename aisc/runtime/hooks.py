@@ -73,9 +73,8 @@ def _normalize(value: Any, hook: str) -> HookDecision:
         return HookDecision("veto", "refused by governance hook", hook)
     if isinstance(value, HookDecision):
         return attrs.evolve(value, hook=value.hook or hook)
-    if isinstance(value, str):
-        if value in _RANK:
-            return HookDecision(value, "" if value == "allow" else f"{value} requested by governance hook", hook)  # type: ignore[arg-type]
+    if isinstance(value, str) and value in _RANK:
+        return HookDecision(value, "" if value == "allow" else f"{value} requested by governance hook", hook)  # type: ignore[arg-type]
     if isinstance(value, Mapping):
         act = value.get("decision", value.get("action"))
         if act in _RANK:

@@ -491,7 +491,7 @@ class SqliteStore:
             pend = [r[1] for r in self._pending_events if r[0] == run_id]
             row = self._db.execute("SELECT MAX(seq) FROM events WHERE run_id=?", (run_id,)).fetchone()
         best = row[0] if row and row[0] is not None else -1
-        return max([int(best), *pend])
+        return int(max([int(best), *pend]))
 
     def add_note(self, run_id: str, kind: str, data: Mapping[str, Any], node_id: str | None = None) -> None:
         now = now_rfc3339()

@@ -1,7 +1,7 @@
 """The runner's parts: kind routing, core handlers (against stand-in features), evidence, JSON reading.
 
 The core handlers are exercised here with small stand-in modules for the features they call
-(``aisc.eval.cel``, ``aisc.jcs``, ``aisc.compiler``), so their checks are tested whether or not the
+(``aisc.eval``, ``aisc.jcs``, ``aisc.compiler``), so their checks are tested whether or not the
 real features exist yet; the real features are checked by test_vectors.py.
 """
 
@@ -145,7 +145,7 @@ def _cel_engine(monkeypatch: pytest.MonkeyPatch, result: Any) -> list[tuple[str,
             raise result
         return result
 
-    _module(monkeypatch, "aisc.eval.cel", evaluate_cel=evaluate_cel, CelError=FakeCelError)
+    _module(monkeypatch, "aisc.eval", evaluate_cel=evaluate_cel, CelError=FakeCelError)
     return calls
 
 
@@ -193,7 +193,7 @@ def test_cel_context_defaults_to_empty(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("module", "kind", "inp", "expect", "message"),
     [
-        ("aisc.eval.cel", "cel_eval", {"expression": "1"}, {"value_bigint": "1"}, "not implemented yet: aisc.eval.cel missing"),
+        ("aisc.eval", "cel_eval", {"expression": "1"}, {"value_bigint": "1"}, "not implemented yet: aisc.eval missing"),
         ("aisc.jcs", "jcs_canonicalize", {"value": 1}, {"canonical": "1", "specHashKeccak256": "0x"},
          "not implemented yet: aisc.jcs missing"),
         ("aisc.compiler", "workflow_plan",

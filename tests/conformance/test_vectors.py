@@ -11,11 +11,7 @@ import pytest
 
 from aisc.conformance import runner
 
-PENDING: dict[str, str] = {
-    "cel_eval": "issue 3: aisc.eval.cel.evaluate_cel not written yet",
-    "cel_eval_string": "issue 3: aisc.eval.cel.evaluate_cel not written yet",
-    "cel_eval_error": "issue 3: aisc.eval.cel.evaluate_cel not written yet",
-}
+PENDING: dict[str, str] = {}
 
 SUITES = runner.load()
 CASES = [c for s in SUITES for c in s.cases]

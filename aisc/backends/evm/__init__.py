@@ -17,6 +17,15 @@ User documentation: docs/evm.md.
 
 from __future__ import annotations
 
-from aisc.backends.evm.backend import EvmBackend
+from typing import Any
 
 __all__ = ["EvmBackend"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: importing the package (e.g. for the ABI module) must not pull in eth-account.
+    if name == "EvmBackend":
+        from aisc.backends.evm.backend import EvmBackend
+
+        return EvmBackend
+    raise AttributeError(name)

@@ -16,3 +16,17 @@ Entry points:
 May import: ``aisc.backends.base``, ``aisc.addresses``, ``aisc.numeric``, solders, httpx and the
 standard library. Never the frontend, passes or compiler.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aisc.backends.solana.backend import SolanaBackend
+
+
+def make_backend(chain: str, **config: Any) -> SolanaBackend:
+    """The ``backend: solana`` factory of the run config (a ``seed`` is applied, see :mod:`.seed`)."""
+    from aisc.backends.solana.seed import make_backend as _make
+
+    return _make(chain, **config)
