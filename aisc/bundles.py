@@ -34,6 +34,7 @@ import os
 import re
 import tarfile
 import tempfile
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -294,7 +295,7 @@ def read_members(path: str | os.PathLike[str]) -> tuple[dict[str, bytes], list[D
             if len(raw) > limit:
                 return {}, [_d("AISC-BUNDLE-006", bundle, None, f"the archive expands beyond {limit} bytes",
                                "refusing a possible decompression bomb")]
-    except (OSError, EOFError, gzip.BadGzipFile) as e:
+    except (OSError, EOFError, zlib.error) as e:
         return {}, [_d("AISC-BUNDLE-001", bundle, None, f"not a valid gzip file ({e})",
                        "the bundle is damaged or is not an aisc bundle; rebuild it with 'aisc bundle'")]
     members: dict[str, bytes] = {}

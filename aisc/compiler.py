@@ -24,6 +24,7 @@ import gc
 import json
 import os
 import re
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -191,22 +192,22 @@ class Compilation:
                 target, fallback = _resolve_import(entry.file, path)
                 d = by_real.get(_real(target)) if target is not None else None
                 ws.imports.append(ImportInfo(i, declared, path, target, wrapped[id(d)] if d else None, fallback))
-        ordered = [imp.doc for imp in ws.imports if imp.doc is not None]
-        ordered += [wrapped[id(d)] for d in docs[1:]]
+        ordered: list[Doc] = [imp.doc for imp in ws.imports if imp.doc is not None]
+        ordered += [wrapped[id(ld)] for ld in docs[1:]]
         seen_docs: set[int] = set()
-        for d in ordered:
-            if id(d) in seen_docs or d.kind != "protocol" or not _usable(d):
+        for pdoc in ordered:
+            if id(pdoc) in seen_docs or pdoc.kind != "protocol" or not _usable(pdoc):
                 continue
-            seen_docs.add(id(d))
-            key = protocol_key(d)
+            seen_docs.add(id(pdoc))
+            key = protocol_key(pdoc)
             if key is None:
                 continue
             first = ws.protocols.get(key)
             if first is None:
-                ws.protocols[key] = d
-            elif first.raw != d.raw:
-                ws.duplicate_protocols.append((key, first, d))
-        ws.packs = [wrapped[id(d)] for d in docs[1:] if d.kind == "pack" and isinstance(d.raw, Mapping)]
+                ws.protocols[key] = pdoc
+            elif first.raw != pdoc.raw:
+                ws.duplicate_protocols.append((key, first, pdoc))
+        ws.packs = [wrapped[id(ld)] for ld in docs[1:] if ld.kind == "pack" and isinstance(ld.raw, Mapping)]
         ws.pack = self._select_pack(ws)
         ws.nodes = _node_infos(ws, self.options)
         return ws
@@ -305,7 +306,8 @@ class Compilation:
             self_check(plan)
         except PlanError as e:
             raise CompilationFailed([e.to_diagnostic(self.entry)]) from None
-        return plan
+        out: dict[str, Any] = plan
+        return out
 
     @property
     def artifact(self) -> str:
@@ -410,19 +412,25 @@ def self_check(plan: Mapping[str, Any]) -> None:
     Execution specs are shared between plan nodes (every node running one action holds the same spec
     object), so each distinct spec is checked once and the nodes are decoded with a stand-in.
     """
-    checked: set[int] = set()
     nodes = plan.get("nodes") or []
     light = []
     for i, n in enumerate(nodes):
         ex = n.get("execution")
-        if isinstance(ex, Mapping) and id(ex) not in checked:
-            check_execution(ex, f"$.nodes[{i}].execution")
-            checked.add(id(ex))
-        light.append({**n, "execution": _STAND_IN} if isinstance(ex, Mapping) else n)
+        if isinstance(ex, Mapping):
+            hit = _CHECKED_SPECS.get(id(ex))
+            if hit is None or hit is not ex:
+                check_execution(ex, f"$.nodes[{i}].execution")
+                if len(_CHECKED_SPECS) > 20_000:
+                    _CHECKED_SPECS.clear()
+                _CHECKED_SPECS[id(ex)] = ex  # holding the spec keeps its id from being reused
+            light.append({**n, "execution": _STAND_IN})
+        else:
+            light.append(n)
     plan_from_json({**plan, "nodes": light})
 
 
 _STAND_IN: dict[str, Any] = {"type": "aisc_checked"}
+_CHECKED_SPECS: dict[int, Any] = {}
 
 
 def plan_text(plan: Mapping[str, Any]) -> str:
@@ -479,16 +487,31 @@ def _hashable(plan: Mapping[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------- workspace building
 
 
+# Per-document caches keyed by id() with a weak reference to confirm identity (LoadedDocument is an
+# attrs class with value equality, so it cannot be a dict key itself).
+_DOC_CACHE: dict[int, tuple[Any, Doc, list[Diagnostic] | None]] = {}
+
+
+def _cache_entry(d: LoadedDocument) -> tuple[Any, Doc, list[Diagnostic] | None] | None:
+    hit = _DOC_CACHE.get(id(d))
+    if hit is not None and hit[0]() is d:
+        return hit
+    return None
+
+
 def _wrap(d: LoadedDocument) -> Doc:
-    cached = getattr(d, "_aisc_doc", None)
-    if isinstance(cached, Doc):
-        return cached
+    hit = _cache_entry(d)
+    if hit is not None:
+        return hit[1]
     doc = Doc(file=d.file, kind=d.kind or "unknown", raw=d.raw,
               span_lookup=functools.partial(_span_of, d), loaded=d)
     try:
-        object.__setattr__(d, "_aisc_doc", doc)
-    except (AttributeError, TypeError):
-        pass
+        ref = weakref.ref(d)
+    except TypeError:
+        return doc
+    if len(_DOC_CACHE) > 50_000:
+        _DOC_CACHE.clear()
+    _DOC_CACHE[id(d)] = (ref, doc, None)
     return doc
 
 
@@ -507,6 +530,7 @@ def _import_list(raw: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [p for p in protos if isinstance(p, Mapping)] if isinstance(protos, list) else []
 
 
+@functools.lru_cache(maxsize=4096)
 def _resolve_import(workflow_file: str, path: str) -> tuple[str | None, bool]:
     """(file, used_fallback): relative to the workflow file; else an ancestor folder (D10 rule)."""
     if os.path.isabs(path):
@@ -588,16 +612,16 @@ def _node_infos(ws: Workspace, options: Options) -> list[NodeInfo]:
 
 
 def _protocol_semantics(ld: LoadedDocument, check: Any) -> list[Diagnostic]:
-    cached = getattr(ld, "_aisc_semantics", None)
-    if cached is None:
-        found = check(ld.document)
-        cached = [d if d.span is not None else attrs.evolve(d, span=span_at(ld, d.path or "$", nearest=True))
-                  for d in found]
-        try:
-            object.__setattr__(ld, "_aisc_semantics", cached)
-        except (AttributeError, TypeError):
-            pass
-    return list(cached)
+    hit = _cache_entry(ld)
+    if hit is not None and hit[2] is not None:
+        return list(hit[2])
+    found = check(ld.document)
+    result = [d if d.span is not None else attrs.evolve(d, span=span_at(ld, d.path or "$", nearest=True))
+              for d in found]
+    hit = _cache_entry(ld)
+    if hit is not None:
+        _DOC_CACHE[id(ld)] = (hit[0], hit[1], result)
+    return list(result)
 
 
 def _workspace_json(ws: Workspace) -> dict[str, Any]:
@@ -618,6 +642,11 @@ def _real(path: str | None) -> str:
         return ""
     if path.startswith("<"):
         return path
+    return _realpath(path)
+
+
+@functools.lru_cache(maxsize=8192)
+def _realpath(path: str) -> str:
     return os.path.realpath(path)
 
 

@@ -86,11 +86,11 @@ def bench_sizes(reps: int) -> list[dict[str, Any]]:
             wf = load_text(text, f"bench-{shape}-{n}.ais-flow.yaml")
             assert wf.ok, wf.diagnostics[:3]
 
-            def plan_only(wf: Any = wf) -> None:
+            def plan_only(wf: Any = wf, n: int = n) -> None:
                 plan = Compilation(None, options=OPTIONS, preloaded=[proto], entry_document=wf).plan
                 assert len(plan["nodes"]) == n
 
-            def with_yaml(text: str = text, shape: str = shape) -> None:
+            def with_yaml(text: str = text, shape: str = shape, n: int = n) -> None:
                 w = load_text(text, f"bench-{shape}-{n}.ais-flow.yaml")
                 Compilation(None, options=OPTIONS, preloaded=[proto], entry_document=w).plan  # noqa: B018
 

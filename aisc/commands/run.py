@@ -27,7 +27,8 @@ exit codes: 0 done, 1 a node failed, 2 usage error, 3 input error (nothing ran),
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("target", metavar="PLAN_OR_WORKFLOW", help="a plan JSON file, or a workflow to compile")
+    parser.add_argument("target", metavar="PLAN_OR_WORKFLOW", nargs="?",
+                        help="a plan JSON file, or a workflow to compile (omit with --resume)")
     parser.add_argument("--inputs", metavar="FILE|JSON", help="workflow inputs: a JSON/YAML file or inline JSON")
     parser.add_argument("--ctx", metavar="FILE|JSON", help="runtime context (wallet_address, ...): file or inline")
     parser.add_argument("--config", metavar="FILE|JSON", help="chains → backend, RPC URL, signer reference")
@@ -41,6 +42,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-concurrency", type=int, default=8, metavar="N", help="nodes running at once (8)")
     parser.add_argument("--run-id", metavar="ID", help="run id for events (default: random)")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="diagnostics format")
+    from aisc.commands import _durability
+
+    _durability.add_arguments(parser)
 
 
 # ------------------------------------------------------------------ input loading
@@ -113,7 +117,15 @@ def _load_plan(args: argparse.Namespace) -> Any:
     if not os.path.isfile(target):
         raise _InputError("AISC-RUN-001", f"no such file: {target}", "give the path of a plan JSON or a workflow")
     obj = None
-    if target.endswith(".json"):
+    from aisc.bundles import BundleError, is_bundle, load_verified_bundle
+
+    if is_bundle(target):
+        try:
+            obj = load_verified_bundle(target)[0]
+        except BundleError as e:
+            d = e.diagnostics[0]
+            raise _InputError(d.code, d.message, d.hint or "", d.path) from None
+    elif target.endswith(".json"):
         try:
             with open(target, encoding="utf-8") as fh:
                 obj = aisjson.loads(fh.read())
@@ -215,6 +227,15 @@ class TtyPrompt:
 # ------------------------------------------------------------------ run
 
 
+def engine_capabilities(ctx: Mapping[str, Any]) -> frozenset[str]:
+    """What this engine supports (enables CEL extras such as ``derive_ata``) plus ``ctx.capabilities``."""
+    from aisc.passes.capabilities import ENGINE_CAPABILITIES
+
+    extra = ctx.get("capabilities")
+    given = [c for c in extra if isinstance(c, str)] if isinstance(extra, list) else []
+    return frozenset(ENGINE_CAPABILITIES) | frozenset(given)
+
+
 def run(args: argparse.Namespace) -> int:
     from aisc import exitcodes
     from aisc.diagnostics import Diagnostic, render
@@ -229,11 +250,43 @@ def run(args: argparse.Namespace) -> int:
     if args.max_concurrency < 1:
         print("aisc run: --max-concurrency must be at least 1", file=err)
         return exitcodes.USAGE
+    from aisc.commands import _durability as dur
+
+    if bool(args.resume) == bool(args.target) or (args.resume and args.dry_run):
+        print("aisc run: give a PLAN_OR_WORKFLOW, or --resume RUN_ID (without --dry-run)", file=err)
+        return exitcodes.USAGE
+    store: Any = None
+    stored: Any = None
     try:
-        plan = _load_plan(args)
-        inputs = _object(load_data(args.inputs, "inputs"), "inputs") if args.inputs else {}
-        ctx = _object(load_data(args.ctx, "ctx"), "ctx") if args.ctx else {}
-        config = load_data(args.config, "config") if args.config else None
+        if not args.dry_run:
+            store = dur.open_store(args)
+        if args.resume:
+            from aisc.ir.plan import plan_from_json
+            from aisc.runtime.store import StoreError
+
+            try:
+                stored = store.get_run(args.resume)
+            except StoreError as se:
+                raise dur.DurabilityError(se.code, se.message, se.hint) from None
+            plan = plan_from_json(stored.plan)
+            inputs = dict(stored.options.get("inputs") or {})
+            ctx = dict(stored.options.get("ctx") or {})
+            config = load_data(args.config, "config") if args.config else stored.options.get("config")
+            args.hooks = list(args.hooks or ()) or list(stored.options.get("hooks") or ())
+        else:
+            plan = _load_plan(args)
+            inputs = _object(load_data(args.inputs, "inputs"), "inputs") if args.inputs else {}
+            ctx = _object(load_data(args.ctx, "ctx"), "ctx") if args.ctx else {}
+            config = load_data(args.config, "config") if args.config else None
+            from aisc.commands._inputs import check_run_inputs
+
+            bad = check_run_inputs(plan, inputs, args.inputs)
+            if any(d.is_error for d in bad):
+                print(render(bad, args.format), file=err)
+                return exitcodes.INPUT
+    except dur.DurabilityError as de:
+        print(render([de.diagnostic()], args.format), file=err)
+        return exitcodes.INPUT
     except _InputError as e:
         return fail(e)
     except _Compile as c:
@@ -241,7 +294,7 @@ def run(args: argparse.Namespace) -> int:
         return exitcodes.FAILED
 
     from aisc.backends.registry import BackendRegistry, ConfigError
-    from aisc.runtime.engine import Engine, PlanInputError, RunOptions
+    from aisc.runtime.engine import Engine, PlanInputError, RunOptions, check_runnable
     from aisc.runtime.events import EventSink, JsonlSink, MultiSink
     from aisc.runtime.progress import ProgressView, summary_table
 
@@ -264,34 +317,69 @@ def run(args: argparse.Namespace) -> int:
     if not args.dry_run:
         commands = TtyPrompt(sys.stdin, err) if sys.stdin.isatty() else PipeCommands(sys.stdin, err)
     opts = RunOptions(max_concurrency=args.max_concurrency, auto_confirm=args.yes, run_id=args.run_id,
-                      redact=args.trace_redact)
+                      redact=args.trace_redact, capabilities=engine_capabilities(ctx))
     try:
-        engine = Engine(plan, router, inputs=inputs, ctx=ctx, options=opts, sink=MultiSink(sinks),
-                        commands=commands)
+        check_runnable(plan)
+        hooks = None if args.dry_run else dur.load_hooks(args)
+        if args.trace and not args.dry_run:
+            from aisc.runtime.trace import TraceSink
+
+            sinks.append(TraceSink(args.trace, args.trace_redact, inputs=inputs, ctx=ctx,
+                                   info={"resumed": bool(args.resume)}))
     except PlanInputError as e:
         return fail(_InputError("AISC-RUN-006", e.message, "fix the plan (until needs a read node and retry)",
                                 e.path))
+    except dur.DurabilityError as de:
+        print(render([de.diagnostic()], args.format), file=err)
+        return exitcodes.INPUT
+    except OSError as oe:
+        return fail(_InputError("AISC-RUN-001", f"cannot write the trace {args.trace}: {oe.strerror}",
+                                "check the path"))
     out = err if events_on_stdout else sys.stdout
+    outcome: Any = None
     try:
         if args.dry_run:
+            engine = Engine(plan, router, inputs=inputs, ctx=ctx, options=opts, sink=MultiSink(sinks))
             rows = engine.dry_run()
             print(summary_table([[r["node"], r["io"], r["chain"], r["type"], r["status"], r["details"]]
                                  for r in rows], ["node", "io", "chain", "type", "status", "details"]), file=out)
             blocked = any(r["status"] == "policy_blocked" for r in rows)
             stuck = any(r["status"] in ("blocked", "needs_confirmation") for r in rows)
             return exitcodes.POLICY_BLOCKED if blocked else exitcodes.PAUSED if stuck else exitcodes.OK
-        result = engine.run()
+        from aisc.runtime.durable import DurableRunner, ResumeError
+
+        runner = DurableRunner(router, store=store, hooks=hooks, sinks=sinks, commands=commands, options=opts,
+                               compensate=not args.no_compensate)
+        try:
+            if args.resume:
+                outcome = runner.resume(args.resume)
+            else:
+                outcome = runner.start(plan, inputs=inputs, ctx=ctx, launch=dur.launch_options(args, config))
+        except ResumeError as re_:
+            print(render([Diagnostic(code=re_.code, message=re_.message, hint=re_.hint)], args.format), file=err)
+            return exitcodes.INPUT
     finally:
         MultiSink(sinks).close()
         router.close()
+        if store is not None:
+            store.close()
     view.finish()
+    result = outcome.result
     table: list[list[str]] = []
-    for nid, r in result.nodes.items():
+    for nid, r in (result.nodes.items() if result is not None else ()):
         note = r.error or ((r.pause or {}).get("reason") or "")
         table.append([nid, r.state, str(r.attempts), str(note)])
-    print(summary_table(table, ["node", "state", "attempts", "note"]), file=err)
-    print(f"run {result.run_id}: {result.status} (exit {result.exit_code}: {exitcodes.TABLE[result.exit_code]})",
-          file=err)
+    if table:
+        print(summary_table(table, ["node", "state", "attempts", "note"]), file=err)
+    for comp in outcome.compensations:
+        print(f"compensation {comp.get('compensation_id')} ({comp.get('action')}): {comp.get('status')}"
+              + (f" - {comp['error']}" if comp.get("error") else ""), file=err)
+    code = outcome.exit_code
+    why = f" - {outcome.error}" if outcome.error and result is None else ""
+    print(f"run {outcome.run_id}: {outcome.status}{why} (exit {code}: {exitcodes.TABLE.get(code, '')})", file=err)
+    if store is not None and outcome.status != "done":
+        print(f"resume with: aisc run --resume {outcome.run_id}"
+              + (f" --store {args.store}" if args.store else ""), file=err)
     if out is sys.stdout and not events_on_stdout:
         out.flush()
-    return result.exit_code
+    return int(code)

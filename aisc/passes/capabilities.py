@@ -122,12 +122,27 @@ def _execution_caps(n: NodeInfo, engine: set[str], ws: Workspace) -> list[Diagno
     return out
 
 
+_CEL_CACHE: dict[tuple[int, int], tuple[Any, Any, list[tuple[str, str]]]] = {}
+
+
+def _cached_target_cel(n: NodeInfo) -> list[tuple[str, str]]:
+    key = (id(n.target), id(n.spec))
+    hit = _CEL_CACHE.get(key)
+    if hit is not None and hit[0] is n.target and hit[1] is n.spec:
+        return hit[2]
+    found = list(_target_cel(n))
+    if len(_CEL_CACHE) > 4096:
+        _CEL_CACHE.clear()
+    _CEL_CACHE[key] = (n.target, n.spec, found)
+    return found
+
+
 def _max_uint256(n: NodeInfo, doc: Doc, engine: set[str]) -> list[Diagnostic]:
     """``MAX_UINT256`` is not an AIS CEL identifier (D11); reject it unless the engine declares it."""
     if "cel:max_uint256" in engine or n.target is None:
         return []
     out: list[Diagnostic] = []
-    for path, expr in _target_cel(n):
+    for path, expr in _cached_target_cel(n):
         if MAX_UINT256_RE.search(expr):
             out.append(Diagnostic(
                 code="AISC-CAP-004",

@@ -8,6 +8,7 @@ without ``created_at`` (R044–R046).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Mapping, Sequence
@@ -32,10 +33,8 @@ def build_catalog(documents: Sequence[Any], *, root: str, created_at: str) -> di
         kind = d.kind if ok and d.kind in ("protocol", "pack", "workflow") else "error"
         entry: dict[str, Any] = {"path": rel, "kind": kind}
         if isinstance(d.raw, Mapping):
-            try:
+            with contextlib.suppress(JcsError):
                 entry["hash"] = spec_hash(d.raw)
-            except JcsError:
-                pass
         raw = d.raw if ok else {}
         if kind == "protocol":
             meta = raw.get("meta") or {}
@@ -49,7 +48,7 @@ def build_catalog(documents: Sequence[Any], *, root: str, created_at: str) -> di
                 if isinstance(q, Mapping):
                     queries.append(_card(p, v, str(qid), q, proto_caps, is_action=False))
         elif kind == "pack":
-            ident = pack_identity(_Raw(raw))
+            ident = _identity(raw)
             if ident:
                 entry["id"] = f"{ident[0]}@{ident[1]}"
             packs.append(_pack_card(raw, ident))
@@ -76,12 +75,10 @@ def catalog_hash(catalog: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonicalize(_plain(body)).encode("utf-8")).hexdigest()
 
 
-class _Raw:
-    def __init__(self, raw: Mapping[str, Any]) -> None:
-        self.raw = raw
+def _identity(raw: Mapping[str, Any]) -> tuple[str, str] | None:
+    from aisc.passes.model import Doc
 
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.raw.get(key, default)
+    return pack_identity(Doc(file="", kind="pack", raw=raw))
 
 
 def _card(p: str, v: str, tid: str, t: Mapping[str, Any], proto_caps: list[str], *, is_action: bool) -> dict[str, Any]:
@@ -111,7 +108,8 @@ def _card(p: str, v: str, tid: str, t: Mapping[str, Any], proto_caps: list[str],
     caps = sorted(set(proto_caps) | {c for c in t.get("capabilities_required") or [] if isinstance(c, str)})
     if caps:
         card["capabilities_required"] = caps
-    block = t.get("execution") if isinstance(t.get("execution"), Mapping) else {}
+    block_raw = t.get("execution")
+    block: Mapping[str, Any] = block_raw if isinstance(block_raw, Mapping) else {}
     types: set[str] = set()
     for spec in block.values():
         if isinstance(spec, Mapping):
@@ -128,7 +126,8 @@ def _card(p: str, v: str, tid: str, t: Mapping[str, Any], proto_caps: list[str],
 
 def _pack_card(raw: Mapping[str, Any], ident: tuple[str, str] | None) -> dict[str, Any]:
     card: dict[str, Any] = {"name": ident[0] if ident else "", "version": ident[1] if ident else ""}
-    meta = raw.get("meta") if isinstance(raw.get("meta"), Mapping) else {}
+    meta_raw = raw.get("meta")
+    meta: Mapping[str, Any] = meta_raw if isinstance(meta_raw, Mapping) else {}
     desc = meta.get("description") or raw.get("description")
     if isinstance(desc, str):
         card["description"] = desc

@@ -46,11 +46,18 @@ class Doc:
     loaded: Any = None
     """The front end's LoadedDocument (None for documents built in code)."""
 
+    _spans: dict[str, Span | None] = attrs.field(factory=dict, repr=False)
+
     def span(self, path: str) -> Span | None:
+        if path in self._spans:
+            return self._spans[path]
         try:
-            return self.span_lookup(path)
+            found = self.span_lookup(path)
         except Exception:  # a span is a convenience; never let a lookup failure hide a diagnostic
-            return None
+            found = None
+        if len(self._spans) < 10_000:
+            self._spans[path] = found
+        return found
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.raw.get(key, default) if isinstance(self.raw, Mapping) else default

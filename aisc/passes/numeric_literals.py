@@ -138,7 +138,7 @@ def _spec(spec: Mapping[str, Any], doc: Doc, path: str) -> list[Diagnostic]:
             out.extend(_abi_value({"type": "uint256"}, spec["value"], doc, f"{path}.value"))
     elif t == "solana_instruction":
         data = spec.get("data")
-        if _refs.tag_of(data) == "object":
+        if isinstance(data, Mapping) and _refs.tag_of(data) == "object":
             for k, v in data["object"].items():
                 out.extend(_int_leaf(v, doc, pk(f"{path}.data.object", k), f"Solana data field {k!r}"))
         if "compute_units" in spec:

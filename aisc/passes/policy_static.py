@@ -639,7 +639,8 @@ class _Policy:
         level = n.target.get("risk_level")
         if not isinstance(level, int) or isinstance(level, bool):
             return
-        ap = policy.get("approvals") if isinstance(policy.get("approvals"), Mapping) else {}
+        ap_raw = policy.get("approvals")
+        ap: Mapping[str, Any] = ap_raw if isinstance(ap_raw, Mapping) else {}
         reasons = []
         auto_max, req_min = ap.get("auto_execute_max_risk_level"), ap.get("require_approval_min_risk_level")
         if isinstance(auto_max, int) and level > auto_max:
@@ -660,7 +661,8 @@ class _Policy:
         summary: dict[str, Any] = {}
         for tkey in sorted(self.totals):
             tot = self.totals[tkey]
-            entry = {f: (str(tot[f]) if tot[f] is not None else "unbounded") for f in ("spend", "approval")}
+            entry: dict[str, Any] = {f: (str(tot[f]) if tot[f] is not None else "unbounded")
+                                     for f in ("spend", "approval")}
             entry["nodes"] = list(tot["nodes"])
             summary[tkey] = entry
             for field, key, code in (("spend", "max_spend", "AISC-POL-014"), ("approval", "max_approval", "AISC-POL-014")):
@@ -740,9 +742,10 @@ class _Op:
 def _classify(spec: Mapping[str, Any]) -> _Op | None:
     t = spec.get("type")
     if t == "evm_call":
-        abi = spec.get("abi") if isinstance(spec.get("abi"), Mapping) else {}
+        abi_raw, args_raw = spec.get("abi"), spec.get("args")
+        abi: Mapping[str, Any] = abi_raw if isinstance(abi_raw, Mapping) else {}
         name = str(abi.get("name", "")).lower()
-        args = spec.get("args") if isinstance(spec.get("args"), Mapping) else {}
+        args: Mapping[str, Any] = args_raw if isinstance(args_raw, Mapping) else {}
         op: _Op | None = None
         if name == "approve" or name.endswith("approve") or "increaseallowance" in name:
             op = _Op("approve")
@@ -766,7 +769,7 @@ def _classify(spec: Mapping[str, Any]) -> _Op | None:
                 op.amounts.append(("spend", args[amt]))
             op.token = spec.get("to") if name in ("transfer", "transferfrom") else None
         value = spec.get("value")
-        if value is not None and not (_refs.tag_of(value) == "lit" and as_int(value["lit"]) == 0):
+        if isinstance(value, Mapping) and not (_refs.tag_of(value) == "lit" and as_int(value["lit"]) == 0):
             nat = _Op("native")
             nat.native = True
             nat.amounts.append(("spend", value))
@@ -777,7 +780,8 @@ def _classify(spec: Mapping[str, Any]) -> _Op | None:
     if t == "solana_instruction":
         ins = str(spec.get("instruction", "")).lower()
         data = spec.get("data")
-        fields = data["object"] if _refs.tag_of(data) == "object" else {}
+        fields: Mapping[str, Any] = (data["object"] if isinstance(data, Mapping) and _refs.tag_of(data) == "object"
+                                     else {})
         accounts = {a.get("name"): a.get("pubkey") for a in spec.get("accounts") or [] if isinstance(a, Mapping)}
         if ins in ("approve", "approve_checked"):
             op = _Op("approve")

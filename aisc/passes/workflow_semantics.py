@@ -11,6 +11,7 @@ from aisc.passes._dag import topo_order
 from aisc.passes.model import Analysis, NodeInfo, Workspace, pk
 
 RUNTIME_ROOTS = ("inputs", "params", "ctx", "contracts", "nodes", "query", "calculated", "policy")
+_ROOTS_SET = frozenset(RUNTIME_ROOTS)
 NODE_STATE_KEYS = ("outputs", "calculated", "args")
 # Output keys the core executors write besides a target's declared ``returns`` (SPEC-MAP §5.3/5.4).
 EXECUTOR_OUTPUT_KEYS = frozenset({"tx_hash", "receipt", "signature", "confirmation"})
@@ -235,7 +236,7 @@ class _Checker:
             if tag == "lit":
                 if not isinstance(val["lit"], bool):
                     self.err("AISC-WF-015", f'a lit {key} must be a boolean (R323), got {_kind(val["lit"])}',
-                             f"{p}.lit", f"write {{lit: true}} or {{lit: false}}, or use a cel expression")
+                             f"{p}.lit", "write {lit: true} or {lit: false}, or use a cel expression")
             elif tag == "cel" and isinstance(val["cel"], str):
                 self.diags.extend(_cel_diags(val["cel"], self.wf.span(f"{p}.cel"), f"{p}.cel", want_bool=True))
             elif tag in ("object", "array", "detect"):
@@ -447,7 +448,7 @@ def _cel_diags(expr: str, span: Any, path: str, *, want_bool: bool) -> list[Diag
         return []
     from aisc.eval.static import check_cel
 
-    found = list(check_cel(expr, span=span, path=path, allowed_roots=RUNTIME_ROOTS, want_bool=want_bool))
+    found = list(check_cel(expr, span=span, path=path, allowed_roots=_ROOTS_SET, want_bool=want_bool))
     if not found and len(_CLEAN_CEL) < 100_000:
         _CLEAN_CEL.add(key)
     return found

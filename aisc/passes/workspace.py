@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from aisc.ir.execution import CORE_EXECUTION_TYPES
 from aisc.diagnostics import Diagnostic, Related
+from aisc.ir.execution import CORE_EXECUTION_TYPES
 from aisc.passes import _refs
 from aisc.passes.model import Analysis, Doc, ImportInfo, NodeInfo, Workspace, pack_identity, pk, protocol_key
 
@@ -213,14 +213,14 @@ class _Checker:
             if doc is None:
                 continue
             j = by_key[key][0]
-            for path, d in _detects(doc.raw, "$"):
+            for _path, d in _detects(doc.raw, "$"):
                 if isinstance(d.get("provider"), str) and (d.get("kind"), d["provider"]) not in pairs:
                     self.err("AISC-WS-011", f"included protocol {key} references detect "
                              f"{d.get('kind')}/{d['provider']}, which the pack does not enable (R080)",
                              pack, f"$.includes[{j}]", "enable the pair under providers.detect.enabled or "
                              "drop the include")
             if plugins_enabled:
-                for path, t in _plugin_types(doc.raw):
+                for _path, t in _plugin_types(doc.raw):
                     if t not in types:
                         self.err("AISC-WS-012", f"included protocol {key} uses plugin execution type \"{t}\", "
                                  "which plugins.execution.enabled does not list (R080)", pack, f"$.includes[{j}]",

@@ -27,6 +27,7 @@ SIGKILL itself at a named point; without the variable :func:`crash_point` is a n
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import threading
@@ -99,9 +100,12 @@ def default_store_path() -> Path:
 
 
 def plan_digest(plan_json: Mapping[str, Any]) -> str:
-    """``0x`` + keccak256 of the JCS form of the plan without ``meta.created_at`` and
-    ``extensions.aisc.plan_hash`` (the same rule as ``aisc compile``'s plan hash)."""
-    from aisc.jcs import spec_hash
+    """``0x`` + keccak256 of the plan's canonical JSON (sorted keys, no whitespace, exact numbers),
+    without ``meta.created_at`` and ``extensions.aisc.plan_hash``: the rule of ``aisc compile``'s
+    plan hash, so a compiled plan's hash and the store's agree."""
+    import json
+
+    from aisc.jcs import keccak256_hex
 
     out = dict(plan_json)
     meta = dict(out.get("meta") or {})
@@ -110,21 +114,24 @@ def plan_digest(plan_json: Mapping[str, Any]) -> str:
     ext = out.get("extensions")
     if isinstance(ext, Mapping) and isinstance(ext.get("aisc"), Mapping):
         out["extensions"] = {**ext, "aisc": {k: v for k, v in ext["aisc"].items() if k != "plan_hash"}}
-    return str(spec_hash(_hash_plain(out)))
+    text = json.dumps(out, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_hash_default)
+    if _HASH_DEC in text:
+        text = _HASH_DEC_RE.sub(lambda m: m.group(1), text)
+    return "0x" + keccak256_hex(text.encode("utf-8"))
 
 
-def _hash_plain(v: Any) -> Any:
+_HASH_DEC = "\\u0000DEC:"
+_HASH_DEC_RE = re.compile(r'"\\u0000DEC:(-?[0-9.]+)"')
+
+
+def _hash_default(v: Any) -> Any:
     from aisc.numeric import Dec, format_decimal
 
-    if isinstance(v, Mapping):
-        return {str(k): _hash_plain(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_hash_plain(x) for x in v]
     if isinstance(v, Dec):
-        return {"__dec": format_decimal(v)}
-    if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2**53:
-        return {"__int": str(v)}
-    return v
+        return "\x00DEC:" + format_decimal(v)
+    if isinstance(v, tuple):
+        return list(v)
+    raise TypeError(f"not JSON-serializable in a plan: {type(v).__name__}")
 
 
 # ------------------------------------------------------------------ lossless JSON
@@ -419,7 +426,8 @@ class SqliteStore:
         self._tx(lambda: self._db.execute(
             "INSERT INTO intents(run_id, node_id, attempt, chain, account, tx_id, nonce, blockhash, raw, "
             "extra_json, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'intent', ?, ?) "
-            "ON CONFLICT(run_id, tx_id) DO UPDATE SET updated_at=excluded.updated_at",
+            "ON CONFLICT(run_id, tx_id) DO UPDATE SET node_id=excluded.node_id, attempt=excluded.attempt, "
+            "status='intent', note=NULL, raw=excluded.raw, updated_at=excluded.updated_at",
             (run_id, node_id, attempt, str(intent.get("chain", "")), str(intent.get("account", "")),
              str(intent.get("tx_id", "")), nonce if isinstance(nonce, int) and not isinstance(nonce, bool) else None,
              intent.get("blockhash"), intent.get("raw"), dumps(extra), now, now)))

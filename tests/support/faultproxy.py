@@ -41,7 +41,6 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -126,13 +125,15 @@ class Rule:
     fired: int = 0
 
 
-@attrs.frozen
+@attrs.define
 class LogEntry:
+    """One request, logged when it arrives; ``forwarded``/``status`` are filled in as it proceeds."""
+
     ordinal: int
     methods: tuple[str, ...]
     fault: str | None
-    forwarded: bool
-    status: int | None
+    forwarded: bool = False
+    status: int | None = None
 
 
 def _is_loopback(host: str) -> bool:
@@ -185,6 +186,11 @@ class FaultProxy:
             def log_message(self, format: str, *args: Any) -> None:  # silence stderr
                 return
 
+            def setup(self) -> None:
+                super().setup()
+                # headers and body go out in separate writes: without this, delayed ACKs cost ~40 ms
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
@@ -201,7 +207,8 @@ class FaultProxy:
         return f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
     def start(self) -> FaultProxy:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="faultproxy", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
+                                        name="faultproxy", daemon=True)
         self._thread.start()
         return self
 
@@ -249,7 +256,7 @@ class FaultProxy:
 
     # ------------------------------------------------------------------ request handling
 
-    def _pick(self, methods: Sequence[str]) -> tuple[int, Rule | None]:
+    def _pick(self, methods: tuple[str, ...]) -> tuple[LogEntry, Rule | None]:
         with self._lock:
             self._total += 1
             for m in set(methods):
@@ -268,7 +275,9 @@ class FaultProxy:
                     rule.fired += 1
                     chosen = rule
                     break
-            return self._total, chosen
+            entry = LogEntry(self._total, methods, None if chosen is None else type(chosen.fault).__name__)
+            self.log.append(entry)
+            return entry, chosen
 
     def _forward(self, body: bytes) -> tuple[int, bytes, str]:
         conn = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=30)
@@ -279,67 +288,59 @@ class FaultProxy:
         finally:
             conn.close()
 
-    def _record(self, ordinal: int, methods: tuple[str, ...], rule: Rule | None, forwarded: bool,
-                status: int | None) -> None:
-        fault = None if rule is None else type(rule.fault).__name__
-        with self._lock:
-            self.log.append(LogEntry(ordinal, methods, fault, forwarded, status))
-
     def _handle(self, h: BaseHTTPRequestHandler, body: bytes) -> None:
-        methods = _methods(body)
-        ordinal, rule = self._pick(methods)
+        entry, rule = self._pick(_methods(body))
         f = rule.fault if rule is not None else None
-        forwarded = False
-        status: int | None = None
+
+        def forward() -> tuple[int, bytes, str]:
+            out = self._forward(body)
+            with self._lock:
+                entry.forwarded = True
+            return out
+
         try:
             if isinstance(f, Latency) and f.before:
                 time.sleep(f.seconds)
             if isinstance(f, Drop):
                 if f.after_forward:
-                    self._forward(body)
-                    forwarded = True
+                    forward()
                 self._drop(h)
                 return
             if isinstance(f, HttpStatus):
                 if f.forward:
-                    self._forward(body)
-                    forwarded = True
-                status = f.status
+                    forward()
+                entry.status = f.status
                 extra = {"retry-after": str(f.retry_after)} if f.retry_after is not None else {}
                 self._reply(h, f.status, b'{"error": "injected"}', extra)
                 return
             if isinstance(f, Malformed):
                 if f.forward:
-                    self._forward(body)
-                    forwarded = True
-                status = 200
+                    forward()
+                entry.status = 200
                 self._reply(h, 200, f.body)
                 return
             if isinstance(f, RpcErrorReply):
                 if f.forward:
-                    self._forward(body)
-                    forwarded = True
+                    forward()
                 err: dict[str, Any] = {"code": f.code, "message": f.message}
                 if f.data is not None:
                     err["data"] = f.data
-                status = 200
+                entry.status = 200
                 self._reply(h, 200, self._each(body, lambda i: {"jsonrpc": "2.0", "id": i, "error": err}))
                 return
             if isinstance(f, Result):
-                status = 200
+                entry.status = 200
                 self._reply(h, 200, self._each(body, lambda i: {"jsonrpc": "2.0", "id": i, "result": f.result}))
                 return
-            status, payload, ctype = self._forward(body)
-            forwarded = True
+            status, payload, ctype = forward()
             if isinstance(f, Latency) and not f.before:
                 time.sleep(f.seconds)
             if isinstance(f, Truncate):
                 payload = payload[: f.keep]
+            entry.status = status
             self._reply(h, status, payload, {"content-type": ctype})
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (e.g. its timeout fired during Latency)
-        finally:
-            self._record(ordinal, methods, rule, forwarded, status)
 
     @staticmethod
     def _each(body: bytes, make: Any) -> bytes:

@@ -52,9 +52,9 @@ class SeedError(BackendError):
     """A bad ``seed`` section; ``details`` carry the code and the field path inside the seed."""
 
     def __init__(self, message: str, field: str) -> None:
-        super().__init__(f"seed.{field}: {message}", category="validation",
-                         details={"code": E_SEED, "field": f"seed.{field}"})
-        self.field = f"seed.{field}"
+        where = f"seed.{field}" if field else "seed"
+        super().__init__(f"{where}: {message}", category="validation", details={"code": E_SEED, "field": where})
+        self.field = where
 
 
 @attrs.frozen
@@ -79,7 +79,7 @@ class Seed:
 
 
 def _uint(v: Any, field: str, *, limit: int = _U64_MAX) -> int:
-    if type(v) is int:
+    if type(v) is int and v >= 0:
         n = v
     elif isinstance(v, str) and _DIGITS.match(v):
         n = int(v)

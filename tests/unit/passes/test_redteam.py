@@ -15,7 +15,19 @@ from typing import Any
 
 import pytest
 
-from .conftest import MAX, OTHER_TOKEN, PACK, PROTOCOL, SPENDER, TOKEN, Result, deep, lit_asset, node, workflow
+from .conftest import (
+    MAX,
+    OTHER_TOKEN,
+    PACK,
+    PROTOCOL,
+    SPENDER,
+    TOKEN,
+    Result,
+    deep,
+    lit_asset,
+    node,
+    workflow,
+)
 
 B = {"ref": "inputs.who"}
 
