@@ -77,6 +77,49 @@ def to_jsonable(
     """The plain-JSON tree that :func:`dumps` serializes (tags applied, Dec as strings)."""
 
     def enc(v: Any, depth: int) -> Any:
+        # fast path on exact types (the common case: event payloads of dicts, lists, str, small
+        # ints); a container is copied only when a value inside it changes (tags, Dec, ...)
+        t = type(v)
+        if t is str or t is bool or v is None:
+            return v
+        if t is int:
+            if tag_ints == "none" or (tag_ints == "unsafe" and -MAX_SAFE_INTEGER <= v <= MAX_SAFE_INTEGER):
+                return v
+            return {TAG: "bigint", "value": str(v)}
+        if depth > 1000:
+            raise AisJsonError("value nests too deeply (more than 1000 levels)")
+        if (t is dict or t is list) and depth >= 1000 and v:
+            raise AisJsonError("value nests too deeply (more than 1000 levels)")
+        if t is dict:
+            copy: dict[str, Any] | None = None
+            for k, item in v.items():
+                if type(k) is not str and not isinstance(k, str):
+                    raise AisJsonError(f"object keys must be strings, got {type(k).__name__} {k!r}")
+                ti = type(item)
+                if ti is str or ti is bool or item is None:
+                    new = item
+                else:
+                    new = enc(item, depth + 1)
+                if new is not item or copy is not None:
+                    if copy is None:
+                        copy = dict(v)
+                    copy[k] = new
+            return v if copy is None else copy
+        if t is list:
+            lcopy: list[Any] | None = None
+            for i, item in enumerate(v):
+                ti = type(item)
+                if ti is str or ti is bool or item is None:
+                    continue
+                new = enc(item, depth + 1)
+                if new is not item:
+                    if lcopy is None:
+                        lcopy = list(v)
+                    lcopy[i] = new
+            return v if lcopy is None else lcopy
+        return slow(v, depth)
+
+    def slow(v: Any, depth: int) -> Any:
         if depth > 1000:
             raise AisJsonError("value nests too deeply (more than 1000 levels)")
         if v is None or v is True or v is False or isinstance(v, str):
@@ -139,7 +182,11 @@ def dumps(
     )
     if pretty:
         return json.dumps(tree, ensure_ascii=False, indent=2, allow_nan=False)
-    return json.dumps(tree, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _COMPACT.encode(tree)
+
+
+# one encoder for the compact form (building a JSONEncoder per call costs more than small records)
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 # ------------------------------------------------------------------ decode

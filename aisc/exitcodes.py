@@ -21,6 +21,8 @@ TIMEOUT = 6
 """A node's until/retry/timeout budget ran out."""
 CANCELLED = 7
 """The run was cancelled by a command or a signal."""
+OUTPUT_INVALID = 8
+"""Bridge mode: the output document does not match the schema given with --schema-path."""
 INTERNAL = 70
 """An aisc bug (an unexpected exception). Please report it."""
 
@@ -33,5 +35,6 @@ TABLE: dict[int, str] = {
     POLICY_BLOCKED: "policy blocked",
     TIMEOUT: "timeout",
     CANCELLED: "cancelled",
+    OUTPUT_INVALID: "bridge output does not match --schema-path",
     INTERNAL: "internal error (aisc bug)",
 }

@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from aisc.diagnostics import Diagnostic
+from aisc.ir.values import input_declarations
 from aisc.passes.model import Analysis, NodeInfo, Options, Workspace
 
 PLAN_SCHEMA = "ais-plan/0.0.3"
@@ -222,6 +223,7 @@ def _plan_ext(ws: Workspace, an: Analysis) -> dict[str, Any]:
                 used[n.protocol] = {str(d["chain"]): d.get("contracts") or {} for d in deps
                                     if isinstance(d, Mapping) and isinstance(d.get("chain"), str)}
     ext["deployments"] = dict(sorted(used.items()))
+    ext["inputs"] = input_declarations(ws.workflow.get("inputs"))
     if ws.pack is not None:
         from aisc.passes.model import pack_identity
 

@@ -8,23 +8,20 @@ from typing import Any
 from aisc.diagnostics import Diagnostic, Related
 from aisc.ir.execution import CORE_EXECUTION_TYPES
 from aisc.passes import _refs
-from aisc.passes.model import Analysis, Doc, ImportInfo, NodeInfo, Workspace, pack_identity, pk, protocol_key
+from aisc.passes.integrity import check_import_integrity
+from aisc.passes.model import Analysis, Doc, NodeInfo, Workspace, pack_identity, pk, protocol_key
 
 
 def check_workspace(ws: Workspace, an: Analysis) -> list[Diagnostic]:
     """Check imports and every pack rule the workflow and its protocols must respect."""
     c = _Checker(ws, an)
     c.imports()
+    c.diags.extend(check_import_integrity(ws.workflow, {i.index: i.resolved for i in ws.imports}))
     c.duplicates()
     c.pack_selection()
     if ws.pack is not None:
         c.pack_rules(ws.pack)
     return c.diags
-
-
-def verify_integrity(imp: ImportInfo) -> Diagnostic | None:
-    """Hook for ``imports.protocols[].integrity`` (issue 10). Returns a diagnostic on mismatch."""
-    return None
 
 
 class _Checker:
@@ -62,9 +59,6 @@ class _Checker:
                 self.err("AISC-WS-002", f"imported file {imp.path!r} {what}, but the import declares "
                          f"{imp.protocol} (R145)", self.wf, f"{p}.protocol",
                          "fix the protocol@version or the path")
-            integrity = verify_integrity(imp)
-            if integrity is not None:
-                self.diags.append(integrity)
         if ws.imports and ws.enforce_imports:
             for n in ws.nodes:
                 if n.protocol not in imported:

@@ -25,6 +25,7 @@ EXECUTION_FAILED: Final = "execution_failed"
 RPC_UNAVAILABLE: Final = "rpc_unavailable"
 TIMEOUT: Final = "timeout"
 CANCELLED: Final = "cancelled"
+OUTPUT_INVALID: Final = "output_invalid"
 INTERNAL: Final = "internal"
 
 # category -> (exit code, one-line meaning)
@@ -37,6 +38,8 @@ TABLE: Final[Mapping[str, tuple[int, str]]] = {
     RPC_UNAVAILABLE: (exitcodes.FAILED, "the chain endpoint could not be reached"),
     TIMEOUT: (exitcodes.TIMEOUT, "an until/retry/timeout budget ran out"),
     CANCELLED: (exitcodes.CANCELLED, "the run was cancelled by a command or a signal"),
+    OUTPUT_INVALID: (exitcodes.OUTPUT_INVALID, "bridge mode: the output does not match the caller's --schema-path "
+                     "schema (the run itself may have succeeded: read 'status')"),
     INTERNAL: (exitcodes.INTERNAL, "an aisc bug (unexpected exception); please report it"),
 }
 

@@ -159,9 +159,14 @@ def test_mined_revert_reports_reason_and_exit_1(anvil: Chain, tmp_path: Path) ->
     assert error["category"] == "execution_failed" and error["retryable"] is False
     assert "TestRouter: deadline passed" in error["reason"]
     assert "TestRouter: deadline passed" in run.stderr
-    receipt = anvil.rpc("eth_getTransactionReceipt", [run.one("tx_sent", "batch")["data"]["tx_hash"]])
-    assert receipt["status"] == "0x0"
-    assert not run.of("tx_confirmed", "batch") and not run.of("query_result")
+    # the broadcast transaction is named in the error details (the engine emits tx_sent/tx_confirmed
+    # only for a successful result, so a mined revert has neither event)
+    details = error["details"]
+    assert details["receipt"]["status"] == 0 and details["revert"]["reason"] == "TestRouter: deadline passed"
+    receipt = anvil.rpc("eth_getTransactionReceipt", [details["tx_hash"]])
+    assert receipt["status"] == "0x0" and receipt["to"].lower() == anvil.addr["router"]
+    assert anvil.nonce(SENDER) == nonce0 + 2  # approve + the reverted batch, nothing re-sent
+    assert not run.of("query_result")
 
 
 def test_estimate_revert_is_not_broadcast_and_exits_1(anvil: Chain, tmp_path: Path) -> None:
@@ -219,7 +224,10 @@ def test_r272_max_spend_blocks_transfer_exit_5(anvil: Chain, tmp_path: Path) -> 
     assert balance(anvil, RECIPIENT) == 0
     pause = run.one("need_user_confirm", "transfer")["data"]
     assert pause["details"]["can_confirm"] is False
-    assert "max_spend" in str(pause["details"]["gate"])
+    assert pause["details"]["gate"]["kind"] == "hard_block"
+    violations = {(v["constraint"], v["value"], v["limit"]) for v in pause["details"]["gate"]["details"]["violations"]}
+    assert violations == {("max_spend", str(1000 * TOKEN_UNIT + 1), str(1000 * TOKEN_UNIT))}
+    assert "policy blocked" in run.stderr
 
 
 def test_r272_spend_at_the_limit_runs(anvil: Chain, tmp_path: Path) -> None:
