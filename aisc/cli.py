@@ -76,6 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     from aisc import exitcodes
 
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv == ["--version"]:  # the common probe: answer without building the argparse parser
+        from aisc import __version__
+
+        print(f"aisc {__version__}")
+        return exitcodes.OK
     if not argv or argv[0] in ("-h", "--help", "--version") or argv[0] not in COMMANDS:
         top = _top_parser()
         if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:

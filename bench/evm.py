@@ -3,10 +3,16 @@
 Both sides run against the same local anvil in the same process and make the same JSON-RPC calls
 per write: one batch [eth_estimateGas, eth_feeHistory, eth_maxPriorityFeePerGas], local signing
 with eth-account, eth_sendRawTransaction, then eth_getTransactionReceipt polling (plus eth_chainId
-and eth_getTransactionCount once per run). Rounds alternate between the two sides; the table shows
+and eth_getTransactionCount once per run). Rounds alternate between the variants; the table shows
 medians. Target: ratio (aisc / direct) <= 1.2.
 
-    python bench/evm.py [--writes 50] [--rounds 5]
+Whole-process rows (skip with --no-cli): ``direct-proc`` runs the same direct script in a fresh
+``python`` process; ``aisc-run`` runs a compiled 50-node transfer plan (the erc20 example protocol)
+with ``python -m aisc run --no-store`` (startup, imports, plan checks, policy gate, events and the
+engine included); ``aisc-run+store`` the same with the default SQLite run store in a scratch
+AISC_HOME. Compilation happens once, before timing.
+
+    python bench/evm.py [--writes 50] [--rounds 5] [--no-cli]
 
 Needs anvil (tools/chain-deps/install.sh, or AISC_ANVIL). Writes bench/out/evm.json.
 """
@@ -21,6 +27,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -106,11 +113,64 @@ def via_backend(url: str, token: str, writes: int) -> None:
     be.close()
 
 
+
+
+
+def prepare_cli(tmp: Path, url: str, token: str, writes: int) -> tuple[list[str], dict[str, str], Path]:
+    """Compile a ``writes``-node transfer workflow once; return the ``aisc run`` command, its env and
+    the scratch AISC_HOME. The key is only in the environment (anvil dev account 0, public)."""
+    erc20 = (REPO / "aisc/data/examples/erc20.ais.yaml").read_text()
+    erc20 = erc20.replace("deployments:\n", f'deployments:\n  - chain: "eip155:31337"\n    contracts: {{ token: "{token}" }}\n', 1)
+    (tmp / "erc20.ais.yaml").write_text(erc20)
+    nodes = "".join(
+        f"  - {{ id: t{i:03d}, type: action_ref, protocol: \"erc20@0.0.2\", action: transfer, args: "
+        f"{{ token: {{ ref: inputs.token }}, to: {{ lit: \"{BOB}\" }}, amount: {{ lit: \"{i + 1}\" }} }} }}\n"
+        for i in range(writes)
+    )
+    (tmp / "bench.ais-flow.yaml").write_text(
+        'schema: "ais-flow/0.0.3"\n'
+        'meta: { name: "bench-transfers", version: "0.0.1" }\n'
+        'default_chain: "eip155:31337"\n'
+        'imports: { protocols: [ { protocol: "erc20@0.0.2", path: "erc20.ais.yaml" } ] }\n'
+        "inputs: { token: { type: asset, required: true } }\n"
+        f"nodes:\n{nodes}"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update({"SOURCE_DATE_EPOCH": "0", "NO_COLOR": "1", "AISC_BENCH_KEY": KEY, "AISC_HOME": str(tmp / "home"),
+                "PYTHONPATH": str(tmp)})
+    plan = tmp / "bench.plan.json"
+    subprocess.run([sys.executable, "-m", "aisc", "compile", str(tmp / "bench.ais-flow.yaml"), "--workspace", str(tmp),
+                    "-o", str(plan), "-q"], check=True, env=env)
+    chain_cfg: dict[str, Any] = {"backend": "evm", "rpc_url": url,
+                                 "signer": {"type": "env", "var": "AISC_BENCH_KEY"}}
+    config: dict[str, Any] = {"chains": {"eip155:31337": chain_cfg}}
+    (tmp / "config.json").write_text(json.dumps(config))
+    (tmp / "inputs.json").write_text(json.dumps({"token": {"chain_id": "eip155:31337", "address": token.lower()}}))
+    cmd = [sys.executable, "-m", "aisc", "run", str(plan), "--inputs", str(tmp / "inputs.json"),
+           "--config", str(tmp / "config.json"), "--events-jsonl", str(tmp / "events.jsonl")]
+    return cmd, env, tmp / "home"
+
+
+def run_cli(cmd: list[str], env: dict[str, str], writes: int) -> None:
+    p = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"aisc run exited {p.returncode}: {p.stderr[-2000:]}")
+    events = Path(cmd[cmd.index("--events-jsonl") + 1]).read_text().splitlines()
+    confirmed = sum(1 for line in events if '"type":"tx_confirmed"' in line)
+    if confirmed != writes:
+        raise RuntimeError(f"aisc run confirmed {confirmed} transactions, expected {writes}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--writes", type=int, default=50)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--no-cli", action="store_true", help="skip the whole-process rows")
+    ap.add_argument("--child-direct", nargs=2, metavar=("URL", "TOKEN"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child_direct:  # the direct script as a process of its own (direct-proc row)
+        direct(args.child_direct[0], args.child_direct[1], args.writes)
+        return 0
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -118,6 +178,7 @@ def main() -> int:
     proc = subprocess.Popen([find_anvil(), "--host", "127.0.0.1", "--port", str(port), "--silent"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
+    cleanup: list[Path] = []
     try:
         http = httpx.Client(timeout=10)
         for _ in range(300):
@@ -137,24 +198,48 @@ def main() -> int:
 
         direct(url, token, 3)  # warm up both paths (imports, connection setup, caches)
         via_backend(url, token, 3)
-        times: dict[str, list[float]] = {"direct": [], "aisc": []}
+        variants: list[tuple[str, Any]] = [("direct", lambda: direct(url, token, args.writes)),
+                                           ("aisc", lambda: via_backend(url, token, args.writes))]
+        if not args.no_cli:
+            tmp = Path(tempfile.mkdtemp(prefix="aisc-bench-evm-"))
+            cleanup.append(tmp)
+            cmd, env, _home = prepare_cli(tmp, url, token, args.writes)
+            child = [sys.executable, str(Path(__file__).resolve()), "--writes", str(args.writes),
+                     "--child-direct", url, token]
+            variants += [
+                ("direct-proc", lambda: subprocess.run(child, check=True, env=env)),
+                ("aisc-run", lambda: run_cli([*cmd, "--no-store"], env, args.writes)),
+                ("aisc-run+store", lambda: run_cli(cmd, env, args.writes)),
+            ]
+            run_cli([*cmd, "--no-store"], env, args.writes)  # warm up (page cache, .pyc)
+        times: dict[str, list[float]] = {name: [] for name, _ in variants}
         for _ in range(args.rounds):
-            for name, fn in (("direct", direct), ("aisc", via_backend)):
+            for name, fn in variants:
                 t0 = time.perf_counter()
-                fn(url, token, args.writes)
+                fn()
                 times[name].append(time.perf_counter() - t0)
         http.close()
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        for d in cleanup:
+            shutil.rmtree(d, ignore_errors=True)
 
     med = {k: statistics.median(v) for k, v in times.items()}
     ratio = med["aisc"] / med["direct"]
+    ratios = {"aisc/direct": round(ratio, 4)}
+    if "aisc-run" in med:
+        ratios["aisc-run/direct-proc"] = round(med["aisc-run"] / med["direct-proc"], 4)
+        ratios["aisc-run/direct"] = round(med["aisc-run"] / med["direct"], 4)
+        ratios["aisc-run+store/direct-proc"] = round(med["aisc-run+store"] / med["direct-proc"], 4)
     print(f"EVM writes: {args.writes} ERC20 transfers on anvil, {args.rounds} rounds, medians")
-    print(f"{'variant':<10}{'total s':>10}{'ms/write':>10}")
-    for k in ("direct", "aisc"):
-        print(f"{k:<10}{med[k]:>10.3f}{med[k] / args.writes * 1000:>10.2f}")
+    print(f"{'variant':<16}{'total s':>10}{'ms/write':>10}")
+    for k in med:
+        print(f"{k:<16}{med[k]:>10.3f}{med[k] / args.writes * 1000:>10.2f}")
     print(f"ratio aisc/direct: {ratio:.3f} (target <= 1.2) {'OK' if ratio <= 1.2 else 'OVER TARGET'}")
+    for k, v in ratios.items():
+        if k != "aisc/direct":
+            print(f"ratio {k}: {v:.3f}")
     out = REPO / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "evm.json").write_text(json.dumps({
@@ -164,6 +249,7 @@ def main() -> int:
         "median_s": med,
         "all_s": times,
         "ratio": round(ratio, 4),
+        "ratios": ratios,
         "target_ratio": 1.2,
         "ok": ratio <= 1.2,
     }, indent=2) + "\n")

@@ -42,7 +42,7 @@ CAPABILITY_NODE = "capability"
 # ------------------------------------------------------------------ argument parsing (errors → JSON)
 
 
-def _usage_exit(command: str, message: str) -> NoReturn:
+def _usage(command: str, message: str) -> int:
     from aisc import exitcodes
 
     print(f"aisc bridge: {message}", file=sys.stderr)
@@ -50,7 +50,11 @@ def _usage_exit(command: str, message: str) -> NoReturn:
                    error={"category": "usage", "code": "AISC-BRIDGE-001", "message": message,
                           "hint": "run 'aisc bridge --help'"})
     _print(doc)
-    sys.exit(exitcodes.USAGE)
+    return exitcodes.USAGE
+
+
+def _usage_exit(command: str, message: str) -> NoReturn:
+    sys.exit(_usage(command, message))
 
 
 class _JsonErrorParser(argparse.ArgumentParser):
@@ -149,6 +153,7 @@ def _diag_json(d: Any) -> dict[str, Any]:
 
 def _reject(command: str, category: str, code: str, message: str, hint: str | None = None,
             path: str | None = None, diagnostics: Sequence[Any] = ()) -> dict[str, Any]:
+    print(f"aisc bridge: {category}[{code}]: {message}" + (f" (hint: {hint})" if hint else ""), file=sys.stderr)
     err: dict[str, Any] = {"category": category, "code": code, "message": message}
     if hint:
         err["hint"] = hint
@@ -171,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
     from aisc import exitcodes
 
     if args.sub is None:
-        _usage_exit("bridge", "a subcommand is required: exec-workflow, exec-capability or schema")
+        return _usage("bridge", "a subcommand is required: exec-workflow, exec-capability or schema")
     if args.sub == "schema":
         sys.stdout.write(schema_text())
         return exitcodes.OK
@@ -191,6 +196,10 @@ def _execute(command: str, args: argparse.Namespace) -> dict[str, Any]:
             return _reject(command, "validation", "AISC-BRIDGE-003", e.message, e.hint)
     try:
         doc = _execute_run(command, args)
+    except KeyboardInterrupt:
+        print("aisc bridge: interrupted", file=sys.stderr)
+        doc = document(command, status="cancelled", category="cancelled",
+                       error={"category": "cancelled", "code": "AISC-BRIDGE-007", "message": "interrupted"})
     except Exception as e:  # last line of defence: still one JSON document
         import traceback
 
@@ -372,7 +381,7 @@ def _outcome_doc(command: str, outcome: Any, events: Sequence[Mapping[str, Any]]
                        "can_confirm": bool(det.get("can_confirm", False)), "details": det})
     error = None
     if outcome.category is not None:
-        error = {"category": outcome.category, "code": f"AISC-RUN-{outcome.category.upper()}",
+        error = {"category": outcome.category, "code": "AISC-BRIDGE-020",
                  "message": outcome.error or outcome.status, "node_id": outcome.error_node}
     wf = {"name": plan.meta.name if plan.meta else None,
           "version": next((n.source.workflow.version for n in plan.nodes if n.source and n.source.workflow), None),

@@ -192,7 +192,8 @@ def run_demo(demo: Demo, *, out: IO[str], err: IO[str], events_jsonl: str | None
         return Outcome(code, "failed", "", [], [], [], {}, 0, None, time.perf_counter() - t0, message)
 
     try:
-        c = Compilation(demo.workflow, pack=demo.pack)
+        # the demo's own folder as the workspace: AISC_WORKSPACE (the user's documents) never leaks in
+        c = Compilation(demo.workflow, pack=demo.pack, workspace=os.path.dirname(demo.workflow))
         plan_json = c.plan
     except CompilationFailed as e:  # bundled documents that do not compile: an aisc bug, but say so clearly
         print(render(list(e.diagnostics), "text"), file=err)

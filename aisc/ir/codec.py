@@ -24,12 +24,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from aisc.diagnostics import Diagnostic, Span
-from aisc.ir import conformance as cf
 from aisc.ir import execution as ex
-from aisc.ir import pack as pk
-from aisc.ir import patch as pt
 from aisc.ir import protocol as pr
-from aisc.ir import skeleton as sk
 from aisc.ir import workflow as wf
 from aisc.ir.types import SIMPLE_TYPES, schema_accepts_type
 from aisc.ir.valueref import DETECT_KINDS, VALUEREF_TAGS, ArrayRef, Cel, Detect, Lit, ObjectRef, Ref, ValueRef
@@ -705,48 +701,54 @@ PROTOCOL = obj(pr.Protocol, F(
 
 # ------------------------------------------------------------------ pack (ais-pack/0.0.2)
 
-_HCD = obj(pk.HardConstraintsDefaults, F(
-    ("max_spend", DECIMAL_STRING), ("max_approval", DECIMAL_STRING), ("max_slippage_bps", INT),
-    ("allow_unlimited_approval", BOOL), ("max_approval_multiplier", NUMBER)), where="hard constraints defaults")
-_CHAINS = list_of(CHAIN)
 
-PACK = obj(pk.Pack, F(
-    ("schema", const(pk.SCHEMA), True), ("name", STR), ("version", STR), ("description", STR),
-    ("meta", obj(pk.PackMeta, F(("name", STR, True), ("version", pattern(SEMVER, "semver version"), True),
-                                ("description", STR)), where="pack meta")),
-    ("includes", list_of(obj(pk.PackInclude, F(
-        ("protocol", STR, True), ("version", STR, True), ("source", enum("registry", "local", "uri")), ("uri", STR),
-        ("chain_scope", _CHAINS)), where="pack include")), True),
-    ("policy", obj(pk.PackPolicy, F(
-        ("approvals", obj(pk.Approvals, F(("auto_execute_max_risk_level", int_range(1, 5)),
-                                          ("require_approval_min_risk_level", int_range(1, 5))), where="approvals")),
-        ("hard_constraints_defaults", _HCD), ("risk_threshold", INT), ("approval_required", STR_LIST),
-        ("hard_constraints", _HCD)), where="pack policy")),
-    ("token_policy", obj(pk.TokenPolicy, F(
-        ("resolution", obj(pk.TokenResolution, F(("allow_symbol_input", BOOL),
-                                                 ("require_user_confirm_asset_address", BOOL),
-                                                 ("require_allowlist_for_symbol_resolution", BOOL)),
-                           where="token resolution")),
-        ("allowlist", list_of(obj(pk.TokenAllowlistEntry, F(
-            ("chain", CHAIN, True), ("symbol", STR, True), ("address", STR, True), ("decimals", INT),
-            ("tags", STR_LIST)), where="token allowlist entry"))),
-        ("strict", BOOL), ("permissive", BOOL)), where="token policy")),
-    ("providers", obj(pk.Providers, F(
-        ("quote", obj(pk.QuoteProviders, F(("enabled", list_of(obj(pk.QuoteProvider, F(
-            ("provider", STR, True), ("chains", _CHAINS), ("priority", INT)), where="quote provider")))),
-            where="quote providers")),
-        ("detect", obj(pk.DetectProviders, F(("enabled", list_of(obj(pk.DetectProvider, F(
-            ("kind", enum(*DETECT_KINDS), True), ("provider", STR, True), ("chains", _CHAINS),
-            ("candidates", list_of(ANY)), ("rule", STR), ("priority", INT)), where="detect provider")))),
-            where="detect providers")),
-        ("routing", STR_LIST)), where="providers")),
-    ("plugins", obj(pk.Plugins, F(("execution", obj(pk.PluginExecutionAllowlist, F(
-        ("enabled", list_of(obj(pk.PluginAllow, F(("type", nonempty_str("plugin type"), True), ("chains", _CHAINS)),
-                                where="plugin allowlist entry")))), where="plugin execution allowlist"))),
-        where="plugins")),
-    ("overrides", obj(pk.Overrides, F(("actions", map_of(obj(pk.ActionOverride, F(
-        ("risk_tags", STR_LIST), ("hard_constraints", _HCD)), where="action override")))), where="overrides"))),
-    where="pack document", raw=True)
+def _build_pack() -> Conv:
+    from aisc.ir import pack as pk
+
+    _HCD = obj(pk.HardConstraintsDefaults, F(
+        ("max_spend", DECIMAL_STRING), ("max_approval", DECIMAL_STRING), ("max_slippage_bps", INT),
+        ("allow_unlimited_approval", BOOL), ("max_approval_multiplier", NUMBER)), where="hard constraints defaults")
+    _CHAINS = list_of(CHAIN)
+
+    PACK = obj(pk.Pack, F(
+        ("schema", const(pk.SCHEMA), True), ("name", STR), ("version", STR), ("description", STR),
+        ("meta", obj(pk.PackMeta, F(("name", STR, True), ("version", pattern(SEMVER, "semver version"), True),
+                                    ("description", STR)), where="pack meta")),
+        ("includes", list_of(obj(pk.PackInclude, F(
+            ("protocol", STR, True), ("version", STR, True), ("source", enum("registry", "local", "uri")), ("uri", STR),
+            ("chain_scope", _CHAINS)), where="pack include")), True),
+        ("policy", obj(pk.PackPolicy, F(
+            ("approvals", obj(pk.Approvals, F(("auto_execute_max_risk_level", int_range(1, 5)),
+                                              ("require_approval_min_risk_level", int_range(1, 5))), where="approvals")),
+            ("hard_constraints_defaults", _HCD), ("risk_threshold", INT), ("approval_required", STR_LIST),
+            ("hard_constraints", _HCD)), where="pack policy")),
+        ("token_policy", obj(pk.TokenPolicy, F(
+            ("resolution", obj(pk.TokenResolution, F(("allow_symbol_input", BOOL),
+                                                     ("require_user_confirm_asset_address", BOOL),
+                                                     ("require_allowlist_for_symbol_resolution", BOOL)),
+                               where="token resolution")),
+            ("allowlist", list_of(obj(pk.TokenAllowlistEntry, F(
+                ("chain", CHAIN, True), ("symbol", STR, True), ("address", STR, True), ("decimals", INT),
+                ("tags", STR_LIST)), where="token allowlist entry"))),
+            ("strict", BOOL), ("permissive", BOOL)), where="token policy")),
+        ("providers", obj(pk.Providers, F(
+            ("quote", obj(pk.QuoteProviders, F(("enabled", list_of(obj(pk.QuoteProvider, F(
+                ("provider", STR, True), ("chains", _CHAINS), ("priority", INT)), where="quote provider")))),
+                where="quote providers")),
+            ("detect", obj(pk.DetectProviders, F(("enabled", list_of(obj(pk.DetectProvider, F(
+                ("kind", enum(*DETECT_KINDS), True), ("provider", STR, True), ("chains", _CHAINS),
+                ("candidates", list_of(ANY)), ("rule", STR), ("priority", INT)), where="detect provider")))),
+                where="detect providers")),
+            ("routing", STR_LIST)), where="providers")),
+        ("plugins", obj(pk.Plugins, F(("execution", obj(pk.PluginExecutionAllowlist, F(
+            ("enabled", list_of(obj(pk.PluginAllow, F(("type", nonempty_str("plugin type"), True), ("chains", _CHAINS)),
+                                    where="plugin allowlist entry")))), where="plugin execution allowlist"))),
+            where="plugins")),
+        ("overrides", obj(pk.Overrides, F(("actions", map_of(obj(pk.ActionOverride, F(
+            ("risk_tags", STR_LIST), ("hard_constraints", _HCD)), where="action override")))), where="overrides"))),
+        where="pack document", raw=True)
+    return PACK
+
 
 # ------------------------------------------------------------------ workflow (ais-flow/0.0.3)
 
@@ -782,34 +784,38 @@ WORKFLOW = obj(wf.Workflow, F(
 
 # ------------------------------------------------------------------ plan skeleton (ais-plan-skeleton/0.0.1)
 
-_SK_RETRY = obj(sk.SkeletonRetry, F(("interval_ms", POS_INT, True), ("max_attempts", POS_INT)), where="retry")
-_SK_COMMON = (("id", STR, True), ("type", ANY, True), ("protocol", _NODE_PROTOCOL, True), ("chain", CHAIN),
-              ("deps", STR_LIST), ("args", ARGS), ("condition", VALUEREF), ("until", VALUEREF),
-              ("retry", _SK_RETRY), ("timeout_ms", POS_INT))
-_SK_NODES = {
-    "action_ref": obj(sk.SkeletonNode, F(*_SK_COMMON, ("action", STR, True)), where="action_ref skeleton node"),
-    "query_ref": obj(sk.SkeletonNode, F(*_SK_COMMON, ("query", STR, True)), where="query_ref skeleton node"),
-}
 
+def _build_skeleton() -> Conv:
+    from aisc.ir import skeleton as sk
 
-def SKELETON_NODE(node: YNode, path: str, ctx: Ctx) -> Any:
-    if type(node) is not YMap:
-        return ctx.err("003", f"expected a skeleton node (a mapping), got {describe(node)}", node, path)
-    t = node.entries.get("type")
-    if t is None:
-        return ctx.err("002", "missing required field 'type' in skeleton node", node, path,
-                       "add type: action_ref or type: query_ref")
-    tv = enum("action_ref", "query_ref")(t, path_key(path, "type"), ctx)
-    if tv is BAD:
-        return BAD
-    return _SK_NODES[tv](node, path, ctx)
+    _SK_RETRY = obj(sk.SkeletonRetry, F(("interval_ms", POS_INT, True), ("max_attempts", POS_INT)), where="retry")
+    _SK_COMMON = (("id", STR, True), ("type", ANY, True), ("protocol", _NODE_PROTOCOL, True), ("chain", CHAIN),
+                  ("deps", STR_LIST), ("args", ARGS), ("condition", VALUEREF), ("until", VALUEREF),
+                  ("retry", _SK_RETRY), ("timeout_ms", POS_INT))
+    _SK_NODES = {
+        "action_ref": obj(sk.SkeletonNode, F(*_SK_COMMON, ("action", STR, True)), where="action_ref skeleton node"),
+        "query_ref": obj(sk.SkeletonNode, F(*_SK_COMMON, ("query", STR, True)), where="query_ref skeleton node"),
+    }
 
+    def SKELETON_NODE(node: YNode, path: str, ctx: Ctx) -> Any:
+        if type(node) is not YMap:
+            return ctx.err("003", f"expected a skeleton node (a mapping), got {describe(node)}", node, path)
+        t = node.entries.get("type")
+        if t is None:
+            return ctx.err("002", "missing required field 'type' in skeleton node", node, path,
+                           "add type: action_ref or type: query_ref")
+        tv = enum("action_ref", "query_ref")(t, path_key(path, "type"), ctx)
+        if tv is BAD:
+            return BAD
+        return _SK_NODES[tv](node, path, ctx)
 
-SKELETON = obj(sk.PlanSkeleton, F(
-    ("schema", const(sk.SCHEMA), True),
-    ("meta", obj(sk.SkeletonMeta, F(("name", STR), ("description", STR)), where="skeleton meta")),
-    ("default_chain", CHAIN), ("policy_hints", OBJECT), ("nodes", list_of(SKELETON_NODE, min_items=1), True)),
-    where="plan skeleton document", raw=True)
+    SKELETON = obj(sk.PlanSkeleton, F(
+        ("schema", const(sk.SCHEMA), True),
+        ("meta", obj(sk.SkeletonMeta, F(("name", STR), ("description", STR)), where="skeleton meta")),
+        ("default_chain", CHAIN), ("policy_hints", OBJECT), ("nodes", list_of(SKELETON_NODE, min_items=1), True)),
+        where="plan skeleton document", raw=True)
+    return SKELETON
+
 
 # ------------------------------------------------------------------ conformance (ais-conformance/0.0.2)
 
@@ -825,64 +831,89 @@ def _shape(fields: Fields, where: str) -> Conv:
     return conv
 
 
-_CEL_IN = _shape(F(("expression", STR, True), ("context", OBJECT)), "cel input")
-_MSG = _shape(F(("message_includes", STR)), "error expectation")
-_SEL_IN = _shape(F(("chain", STR, True), ("execution", OBJECT, True)), "selection input")
-_CASE_SHAPES: dict[str, tuple[Conv, Conv | None]] = {
-    "jcs_canonicalize": (_shape(F(("value", ANY, True)), "jcs input"),
-                         _shape(F(("canonical", STR, True), ("specHashKeccak256", STR, True)), "jcs expectation")),
-    "cel_eval": (_CEL_IN, _shape(F(("value_bigint", STR, True)), "cel expectation")),
-    "cel_eval_string": (_CEL_IN, _shape(F(("value_string", STR, True)), "cel expectation")),
-    "cel_eval_error": (_CEL_IN, _MSG),
-    "evm_json_abi_encode": (_shape(F(("abi", ANY, True), ("args", OBJECT, True)), "ABI input"),
-                            _shape(F(("data", STR, True)), "ABI expectation")),
-    "select_execution_spec": (_SEL_IN, _shape(F(("type", STR, True)), "selection expectation")),
-    "select_execution_spec_error": (_SEL_IN, _MSG),
-    "workflow_plan": (_shape(F(("protocols_yaml", STR_LIST, True), ("workflow_yaml", STR, True),
-                               ("golden_file", STR, True)), "workflow_plan input"),
-                      _shape(F(), "workflow_plan expectation")),
-}
+def _build_conformance() -> Conv:
+    from aisc.ir import conformance as cf
+
+    _CEL_IN = _shape(F(("expression", STR, True), ("context", OBJECT)), "cel input")
+    _MSG = _shape(F(("message_includes", STR)), "error expectation")
+    _SEL_IN = _shape(F(("chain", STR, True), ("execution", OBJECT, True)), "selection input")
+    _CASE_SHAPES: dict[str, tuple[Conv, Conv | None]] = {
+        "jcs_canonicalize": (_shape(F(("value", ANY, True)), "jcs input"),
+                             _shape(F(("canonical", STR, True), ("specHashKeccak256", STR, True)), "jcs expectation")),
+        "cel_eval": (_CEL_IN, _shape(F(("value_bigint", STR, True)), "cel expectation")),
+        "cel_eval_string": (_CEL_IN, _shape(F(("value_string", STR, True)), "cel expectation")),
+        "cel_eval_error": (_CEL_IN, _MSG),
+        "evm_json_abi_encode": (_shape(F(("abi", ANY, True), ("args", OBJECT, True)), "ABI input"),
+                                _shape(F(("data", STR, True)), "ABI expectation")),
+        "select_execution_spec": (_SEL_IN, _shape(F(("type", STR, True)), "selection expectation")),
+        "select_execution_spec_error": (_SEL_IN, _MSG),
+        "workflow_plan": (_shape(F(("protocols_yaml", STR_LIST, True), ("workflow_yaml", STR, True),
+                                   ("golden_file", STR, True)), "workflow_plan input"),
+                          _shape(F(), "workflow_plan expectation")),
+    }
+
+    def CONFORMANCE_CASE(node: YNode, path: str, ctx: Ctx) -> Any:
+        if type(node) is not YMap:
+            return ctx.err("003", f"expected a conformance case (a mapping), got {describe(node)}", node, path)
+        k = node.entries.get("kind")
+        if k is None:
+            return ctx.err("002", "missing required field 'kind' in conformance case", node, path)
+        kind = enum(*cf.CASE_KINDS)(k, path_key(path, "kind"), ctx)
+        if kind is BAD:
+            return BAD
+        inp, exp = _CASE_SHAPES[kind]
+        fields = F(("id", STR, True), ("kind", ANY, True), ("input", inp, True),
+                   ("expect", exp, kind != "workflow_plan"))  # type: ignore[arg-type]
+        return obj(cf.ConformanceCase, fields, where=f"{kind} case")(node, path, ctx)
+
+    CONFORMANCE = obj(cf.ConformanceFile, F(("schema", const(cf.SCHEMA), True),
+                                            ("cases", list_of(CONFORMANCE_CASE), True)),
+                      where="conformance document", raw=True)
+    return CONFORMANCE
 
 
-def CONFORMANCE_CASE(node: YNode, path: str, ctx: Ctx) -> Any:
-    if type(node) is not YMap:
-        return ctx.err("003", f"expected a conformance case (a mapping), got {describe(node)}", node, path)
-    k = node.entries.get("kind")
-    if k is None:
-        return ctx.err("002", "missing required field 'kind' in conformance case", node, path)
-    kind = enum(*cf.CASE_KINDS)(k, path_key(path, "kind"), ctx)
-    if kind is BAD:
-        return BAD
-    inp, exp = _CASE_SHAPES[kind]
-    fields = F(("id", STR, True), ("kind", ANY, True), ("input", inp, True),
-               ("expect", exp, kind != "workflow_plan"))  # type: ignore[arg-type]
-    return obj(cf.ConformanceCase, fields, where=f"{kind} case")(node, path, ctx)
+def _build_runtime_patch() -> Conv:
+    from aisc.ir import patch as pt
 
+    return obj(pt.RuntimePatch, F(("op", enum(*pt.PATCH_OPS), True), ("path", nonempty_str("path"), True),
+                                  ("value", ANY)), where="runtime patch", presence={"value": "has_value"})
 
-CONFORMANCE = obj(cf.ConformanceFile, F(("schema", const(cf.SCHEMA), True),
-                                        ("cases", list_of(CONFORMANCE_CASE), True)),
-                  where="conformance document", raw=True)
-
-RUNTIME_PATCH = obj(pt.RuntimePatch, F(("op", enum(*pt.PATCH_OPS), True), ("path", nonempty_str("path"), True),
-                                       ("value", ANY)), where="runtime patch", presence={"value": "has_value"})
 
 # ------------------------------------------------------------------ entry points
 
 STRUCTURERS: dict[str, Conv] = {
     "protocol": PROTOCOL,
-    "pack": PACK,
     "workflow": WORKFLOW,
-    "plan_skeleton": SKELETON,
-    "conformance": CONFORMANCE,
-    "runtime_patch": RUNTIME_PATCH,
 }
+"""Converters built so far, by document kind (the ones in :data:`_BUILDERS` join on first use)."""
+
+_BUILDERS: dict[str, Callable[[], Conv]] = {
+    "pack": _build_pack,
+    "plan_skeleton": _build_skeleton,
+    "conformance": _build_conformance,
+    "runtime_patch": _build_runtime_patch,
+}
+"""Kinds whose IR module and converter tables are built on first use: start-up time matters (a
+``check`` of protocols and workflows, or a compilation, never needs the pack or skeleton classes)."""
+
+KINDS: tuple[str, ...] = (*STRUCTURERS, *_BUILDERS)
+"""Every document kind :func:`structure` accepts."""
+
+
+def converter(kind: str) -> Conv:
+    """The strict converter of a document kind (built on first use); ``KeyError`` for an unknown kind."""
+    conv = STRUCTURERS.get(kind)
+    if conv is None:
+        build = _BUILDERS.get(kind)
+        if build is None:
+            raise KeyError(f"no structurer for document kind {kind!r}")
+        conv = STRUCTURERS[kind] = build()
+    return conv
 
 
 def structure(kind: str, node: YNode, path: str = "$") -> tuple[Any, list[Diagnostic]]:
     """Structure a positioned node as ``kind``; returns ``(document or None, diagnostics)``."""
-    conv = STRUCTURERS.get(kind)
-    if conv is None:
-        raise KeyError(f"no structurer for document kind {kind!r}")
+    conv = converter(kind)
     ctx = Ctx()
     doc = conv(node, path, ctx)
     return (None if doc is BAD else doc), ctx.diags

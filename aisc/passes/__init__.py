@@ -15,12 +15,13 @@ aisc.numeric, aisc.jcs.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from aisc.diagnostics import Diagnostic
-from aisc.passes.model import Analysis, Options, Workspace
+if TYPE_CHECKING:  # annotations only: ``aisc check`` imports a pass module without the pipeline model
+    from aisc.diagnostics import Diagnostic
+    from aisc.passes.model import Analysis, Options, Workspace
 
 
 @attrs.frozen

@@ -472,7 +472,8 @@ class DurableRunner:
         if result.status in ("paused", "policy_blocked") and result.paused:
             error = str(result.paused[0].get("reason") or "")
         outcome = Outcome(run_id=run_id, status=result.status, category=category, result=result, error=error,
-                          error_node=first.get("node_id"), paused=tuple(result.paused), compensations=tuple(comps),
+                          error_node=first.get("node_id") or (result.paused[0].get("node") if result.paused else None),
+                          paused=tuple(result.paused), compensations=tuple(comps),
                           plan=plan, resumed=resumed, reconciled=tuple(reconciled))
         if self.store is not None:
             self.store.set_status(run_id, result.status, category=category, error=error)

@@ -26,7 +26,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal, Protocol
 
 import attrs
@@ -446,8 +446,12 @@ class Engine:
         self._running += 1
         self.events.emit("node_ready", {}, node_id=n.id)
         call = attrs.evolve(call, attempt=r.attempts)
-        if getattr(backend, "inline", False) is True:
-            # an in-process backend that never blocks (LiteSVM, fakes): no thread hand-off
+        # In-process backends that never block (LiteSVM, fakes) run here, without a thread hand-off.
+        # So does a read when it is the only thing to do (nothing else running, ready or timed):
+        # the scheduler would only wait for it, and two thread wake-ups per node dominate the
+        # overhead of a dependency chain. Writes always go to the pool.
+        if getattr(backend, "inline", False) is True or (
+                io == "read" and self._running == 1 and not self._candidates and not self._timers):
             try:
                 res: ExecResult | BaseException = backend.execute(call)
             except Exception as e:
@@ -455,14 +459,15 @@ class Engine:
             self._finished(n.id, res)
             return
         assert self._pool is not None
-        fut = self._pool.submit(backend.execute, call)
-        nid = n.id
+        self._pool.submit(self._execute_job, backend, n.id, call)
 
-        def done(f: Future[ExecResult]) -> None:
-            exc = f.exception()
-            self._done_q.put((nid, exc if exc is not None else f.result()))
-
-        fut.add_done_callback(done)
+    def _execute_job(self, backend: Backend, nid: str, call: NodeCall) -> None:
+        """Pool job: run the backend call and hand the result (or the error) to the scheduler."""
+        try:
+            res: ExecResult | BaseException = backend.execute(call)
+        except BaseException as e:  # handed to the scheduler, which reports it
+            res = e
+        self._done_q.put((nid, res))
 
     def _call(self, r: NodeRun, backend: Backend) -> NodeCall:
         n = r.node

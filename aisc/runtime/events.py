@@ -15,8 +15,11 @@ from __future__ import annotations
 import datetime as _dt
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any, Literal, Protocol
+
+from aisc import aisjson
 
 EVENT_SCHEMA = "ais-engine-event/0.0.3"
 EVENT_TYPES = frozenset({
@@ -60,9 +63,17 @@ def redact(value: Any, mode: RedactMode = "default") -> Any:
     return value
 
 
+_second: list[tuple[int, str]] = [(-1, "")]  # (whole second, its "YYYY-MM-DDTHH:MM:SS." prefix)
+
+
 def now_rfc3339() -> str:
-    t = _dt.datetime.now(_dt.UTC)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+    """The current UTC time as RFC 3339 with milliseconds (the date part is formatted once a second)."""
+    sec, milli = divmod(time.time_ns() // 1_000_000, 1000)
+    cached, prefix = _second[0]  # one tuple: threads never see a half-updated pair
+    if cached != sec:
+        prefix = _dt.datetime.fromtimestamp(sec, _dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        _second[0] = (sec, prefix)
+    return f"{prefix}{milli:03d}Z"
 
 
 def error_object(exc: BaseException | str, name: str | None = None) -> dict[str, Any]:
@@ -74,9 +85,7 @@ def error_object(exc: BaseException | str, name: str | None = None) -> dict[str,
 
 def dumps_record(record: Mapping[str, Any]) -> str:
     """One JSON line (no newline), through the ais-json codec."""
-    from aisc import aisjson
-
-    return str(aisjson.dumps(record))
+    return aisjson.dumps(record)
 
 
 class EventSink(Protocol):

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from aisc.backends.evm.abi import AbiError, decode_outputs, decode_values, encode_values, parse_function
-
 from fuzz.oracle import OracleViolation
 from fuzz.reader import Reader
 

@@ -21,7 +21,6 @@ from typing import Any
 from aisc.eval import CAP_DERIVE_ATA, CAP_MAX_UINT256, CelError, EvalOptions, compile_cel
 from aisc.grammar import CelSyntaxError
 from aisc.numeric import Dec
-
 from fuzz.oracle import OracleViolation, check_value_model, text_of
 
 NAME = "cel"

@@ -19,7 +19,6 @@ from solders.pubkey import Pubkey
 
 from aisc.addresses import ATA_PROGRAM, COMPUTE_BUDGET_PROGRAM, SYSTEM_PROGRAM, TOKEN_2022_PROGRAM, TOKENKEG
 from aisc.backends.solana.instructions import InstructionError, decode_instruction, encode_instruction
-
 from fuzz.oracle import OracleViolation
 from fuzz.reader import Reader
 

@@ -19,7 +19,6 @@ from pathlib import Path
 from aisc.diagnostics import render
 from aisc.frontend import load_text
 from aisc.frontend.loader import STRUCTURED_KINDS
-
 from fuzz.oracle import OracleViolation, text_of
 
 NAME = "yaml"

@@ -4,7 +4,9 @@ Configured like any backend, through the registry's plugin factories::
 
     backends: {ledger: {factory: "ledger_chain:make_backend"}}
     chains:
-      "eip155:31337": {backend: ledger, db: /tmp/chain.db, signer: {env: AISC_TEST_KEY}, fail: {w3: "boom"}}
+      "eip155:31337": {backend: ledger, db: /tmp/chain.db, signer: {env: AISC_TEST_KEY},
+                       fail: {w3: "boom", w4: {message: "down", category: rpc_unavailable},
+                              w5: {message: "oops", category: bug}}}   # bug = an unexpected exception
 
 Semantics, close to an EVM account: the next nonce is the number of transactions the account has
 on the ledger; a transaction's bytes (and so its id) depend only on (node, nonce, evaluated args),
@@ -50,7 +52,7 @@ def address_of(key: bytes) -> str:
 class LedgerBackend:
     name = "ledger"
 
-    def __init__(self, chain: str, db: str, signer: Any = None, fail: Mapping[str, str] | None = None,
+    def __init__(self, chain: str, db: str, signer: Any = None, fail: Mapping[str, Any] | None = None,
                  reads: Mapping[str, Any] | None = None) -> None:
         self.chain = chain
         self.db = connect(db)
@@ -76,8 +78,13 @@ class LedgerBackend:
         args = {k: call.evaluate(v) for k, v in dict(call.execution.get("args") or {}).items()}
         if call.io == "read":
             return ExecResult(outputs={"value": self.reads.get(call.node_id, 7), **args})
-        if call.node_id in self.fail:
-            raise BackendError(self.fail[call.node_id], category="execution_failed", details={"node": call.node_id})
+        spec = self.fail.get(call.node_id)
+        if isinstance(spec, Mapping) and spec.get("category") == "bug":
+            raise RuntimeError(str(spec.get("message", "unexpected")))
+        if spec is not None:
+            msg, category = (spec, "execution_failed") if isinstance(spec, str) else (
+                str(spec.get("message")), str(spec.get("category", "execution_failed")))
+            raise BackendError(msg, category=category, details={"node": call.node_id})
         if self._key is None or self.address is None:
             return ExecResult(need_user_confirm=("no signer configured", {"chain": call.chain}))
         with self._lock:

@@ -53,6 +53,17 @@ def test_demo_events_to_stdout_are_valid_jsonl(capsys: pytest.CaptureFixture[str
     assert "balance" in out.err and "-12.5" in out.err  # the summary moved to stderr
 
 
+def test_demo_ignores_user_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """AISC_WORKSPACE names the user's documents for compile/run; the demo never reads them (here a
+    second spl-token@0.0.2 there would be a duplicate-protocol error, AISC-WS-004)."""
+    spl = Path(load_demos()["spl-transfer"].workflow).parent.parent / "examples" / "spl-token.ais.yaml"
+    (tmp_path / "spl-token.ais.yaml").write_text(spl.read_text().replace("Tokenkeg", "Tokenkeh"))
+    monkeypatch.setenv("AISC_WORKSPACE", str(tmp_path))
+    assert main(["demo"]) == 0
+    assert "+12.5" in capsys.readouterr().out
+
+
 def test_demo_list_and_unknown(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--list"]) == 0
     assert capsys.readouterr().out.startswith("spl-transfer  ")

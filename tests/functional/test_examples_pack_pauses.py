@@ -356,6 +356,7 @@ def run_aisc(tmp_path: Path, plan: Path, inputs: Mapping[str, Any], commands: li
          "--ctx", json.dumps(CTX), "--events-jsonl", str(ev), "--run-id", "examples"],
         input=stdin, capture_output=True, text=True, timeout=120,
         env={**os.environ, "AISC_HOME": str(tmp_path / "aisc-home")})  # the run store stays in the test
+    assert ev.is_file(), f"aisc run wrote no events (exit {proc.returncode}):\n{proc.stderr}"
     return Run(proc.returncode, events_jsonl(ev), proc.stderr)
 
 
@@ -363,7 +364,7 @@ def _is_policy(data: Mapping[str, Any]) -> bool:
     return data.get("reason") not in ("detect resolution required", "missing runtime inputs")
 
 
-SWAP_IN = {"token_in": WETH, "token_out": USDC, "amount_in": "1.0", "slippage_bps": 50, "recipient": None}
+SWAP_IN = {"token_in": WETH, "token_out": USDC, "amount_in": "1.0", "slippage_bps": 50, "recipient": WALLET}
 BRIDGE_IN = {"evm_amount": 1_000_000, "solana_address": SOL_USER}
 AAVE_IN = {"collateral_weth": WETH, "borrow_usdc": USDC, "collateral_amount_atomic": 10**18,
            "borrow_amount_atomic": 850_000_000, "cex_address": "0x000000000000000000000000000000000000dEaD",

@@ -19,7 +19,14 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["EvmBackend"]
+__all__ = ["EvmBackend", "make_backend"]
+
+
+def make_backend(chain: str, **config: Any) -> Any:
+    """The ``backend: evm`` factory of the run config: ``{rpc_url, signer, ...}`` for ``chain``."""
+    from aisc.backends.evm.backend import EvmBackend
+
+    return EvmBackend({"chain": chain, **config})
 
 
 def __getattr__(name: str) -> Any:

@@ -23,8 +23,7 @@ copies of the four documents with these textual patches (each applied exactly on
    generic instruction (data ``0x01``, payer + user accounts) and logs it.
 4. solana-rpc.ais.yaml: unchanged.
 
-Not in the documents: the EVM chain goes through a test-side factory (xc_evm_backend.py) because the
-built-in ``backend: evm`` factory ``aisc.backends.evm:make_backend`` does not exist yet; the Solana chain id ``solana:5eykt…`` (mainnet in the example) is routed to the
+Not in the documents: the Solana chain id ``solana:5eykt…`` (mainnet in the example) is routed to the
 local LiteSVM by the run config; TestBridge.send pulls an ERC-20 (TestToken) with transferFrom, so
 the test approves the bridge for the EVM signer (anvil dev account 0) before the run; the relayer
 credits ``amount`` lamports (1 token base unit = 1 lamport).
@@ -113,9 +112,8 @@ def _inputs() -> dict[str, Any]:
 
 def _config(anvil: Chain, devserver: DevServer) -> dict[str, Any]:
     return {
-        "backends": {"anvil": {"factory": "xc_evm_backend:make_backend"}},
         "chains": {
-            EVM: {"backend": "anvil", "rpc_url": anvil.url, "signer": {"type": "env", "var": EVM_ENV}},
+            EVM: {"backend": "evm", "rpc_url": anvil.url, "signer": {"type": "env", "var": EVM_ENV}},
             SOLANA: {"backend": "solana", "transport": "rpc", "rpc_url": devserver.url, "poll_interval_ms": 10,
                      "signer": {"type": "env", "var": SOL_ENV}},
         },

@@ -65,7 +65,6 @@ def make_workspace(chain: Chain, root: Path, flow: str) -> Path:
 
 def cli_env(home: Path, *, key: bool = True) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in (KEY_VAR, "AISC_WORKSPACE", "PYTHONPATH")}
-    env["PYTHONPATH"] = str(HERE)  # the test-side backend factory (evmwf_backend.py)
     env["AISC_HOME"] = str(home)
     env["SOURCE_DATE_EPOCH"] = "0"
     env["NO_COLOR"] = "1"
@@ -74,18 +73,15 @@ def cli_env(home: Path, *, key: bool = True) -> dict[str, str]:
     return env
 
 
-def run_config(chain: Chain, *, builtin: bool = False, signer: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The ``--config`` document: the anvil chain with an env-var signer."""
+def run_config(chain: Chain, *, signer: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The ``--config`` document: the anvil chain with an env-var signer (the built-in ``backend: evm``)."""
     entry: dict[str, Any] = {
-        "backend": "evm" if builtin else "anvil",
+        "backend": "evm",
         "rpc_url": chain.url,
         "signer": dict(signer) if signer is not None else {"type": "env", "var": KEY_VAR},
         "receipt_timeout_ms": 20000,
     }
-    cfg: dict[str, Any] = {"chains": {CHAIN_ID: entry}}
-    if not builtin:
-        cfg["backends"] = {"anvil": {"factory": "evmwf_backend:make_backend"}}
-    return cfg
+    return {"chains": {CHAIN_ID: entry}}
 
 
 class Run:
@@ -124,7 +120,14 @@ class Cli:
         self.home = tmp / "home"
         self.home.mkdir()
 
+    _plans: dict[tuple[str, bool, str, str], Path] = {}
+    """Compiled plans of this session, by (flow, pack, token, router): the documents only depend on those."""
+
     def compile(self, *, pack: bool = False) -> Path:
+        key = (self.flow, pack, self.chain.addr["token"], self.chain.addr["router"])
+        cached = Cli._plans.get(key)
+        if cached is not None and cached.exists():
+            return cached
         plan = self.tmp / f"{self.flow}{'-pack' if pack else ''}.plan.json"
         cmd = [sys.executable, "-m", "aisc", "compile", str(self.ws / f"{self.flow}.ais-flow.yaml"),
                "--workspace", str(self.ws), "-o", str(plan), "-q"]
@@ -132,6 +135,7 @@ class Cli:
             cmd += ["--pack", str(self.ws / "anvil.ais-pack.yaml")]
         p = subprocess.run(cmd, capture_output=True, text=True, env=cli_env(self.home, key=False), timeout=60)
         assert p.returncode == 0, f"aisc compile failed ({p.returncode}):\n{p.stdout}\n{p.stderr}"
+        Cli._plans[key] = plan
         return plan
 
     def run_args(self, plan: Path, inputs: Mapping[str, Any], *, config: Mapping[str, Any] | None = None,

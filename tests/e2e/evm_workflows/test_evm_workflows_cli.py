@@ -250,27 +250,16 @@ def test_missing_signer_pauses_exit_4(anvil: Chain, tmp_path: Path) -> None:
     nonce0 = anvil.nonce(SENDER, "pending")
     run = cli.run(plan, {"token": token_asset(anvil), "recipient": RECIPIENT, "amount_atomic": 1}, key=False)
     assert run.rc == exitcodes.PAUSED, run.describe()
-    assert run.one("need_user_confirm", "transfer")["data"]["reason"] == f"Missing signer for {anvil_chain_id()}"
+    assert run.one("need_user_confirm", "transfer")["data"]["reason"] == "Missing signer for eip155:31337"
     assert not run.of("tx_sent")
     assert anvil.nonce(SENDER, "pending") == nonce0
 
 
-def anvil_chain_id() -> str:
-    return "eip155:31337"
-
-
 def test_builtin_evm_backend_in_run_config(anvil: Chain, tmp_path: Path) -> None:
-    """The documented config ``{backend: evm, rpc_url, signer}`` (docs/runtime.md) runs a transfer.
-
-    Fails today: aisc/backends/registry.py maps ``evm`` to ``aisc.backends.evm:make_backend``, which
-    aisc/backends/evm/__init__.py does not define (the Solana package has one), so every chain
-    configured with ``backend: evm`` fails before the first node with "backend 'evm' for
-    eip155:31337 is not available: make_backend" (exit 3). The other tests here use the two-line
-    factory in evmwf_backend.py instead.
-    """
+    """The documented config ``{backend: evm, rpc_url, signer}`` (docs/runtime.md) runs a transfer."""
     cli = Cli(anvil, tmp_path, "transfer")
     plan = cli.compile()
     run = cli.run(plan, {"token": token_asset(anvil), "recipient": RECIPIENT, "amount_atomic": 7},
-                  config=run_config(anvil, builtin=True))
+                  config=run_config(anvil))
     assert run.rc == exitcodes.OK, run.describe()
     assert balance(anvil, RECIPIENT) == 7

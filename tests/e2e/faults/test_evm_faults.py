@@ -145,7 +145,7 @@ def test_write_survives_fault_with_clean_end_state(chain: Anvil, proxy: FaultPro
 def test_drop_before_forward_resends_the_same_signed_bytes(chain: Anvil, proxy: FaultProxy) -> None:
     """The lost broadcast is looked up by hash, then re-sent byte for byte: the node sees the same
     transaction once, and no second nonce is used."""
-    w, res, intents = run_transfer(chain, proxy, [Rule(Drop(), method=SEND)])
+    w, res, _intents = run_transfer(chain, proxy, [Rule(Drop(), method=SEND)])
     assert_clean_end_state(w, res, proxy)
     assert proxy.seen(SEND) == 2 and proxy.forwarded(SEND) == 1
     assert proxy.seen("eth_getTransactionByHash") >= 1

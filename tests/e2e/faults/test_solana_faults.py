@@ -137,7 +137,7 @@ SOL_FAIL: list[tuple[str, list[Rule], str, bool, int]] = [
 def test_solana_write_fails_with_documented_category(devserver: DevServer, sproxy: FaultProxy, rules: list[Rule],
                                                      category: str, retryable: bool, landed: int) -> None:
     """The documented category and retryable flag; the signed bytes reached the node at most once."""
-    res, intents = run(devserver, sproxy, rules)
+    res, _intents = run(devserver, sproxy, rules)
     assert isinstance(res, BackendError), f"expected a failure, got {res!r}"
     assert (res.category, res.retryable) == (category, retryable), str(res)
     assert received(devserver) == landed
