@@ -24,6 +24,14 @@ from aisc.runtime.testing import validate_event
 EventsReader = Callable[[Path | str], list[dict[str, Any]]]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep every run store (``$AISC_HOME/runs.db``) of the suite out of the user's home."""
+    import os
+    import tempfile
+
+    os.environ["AISC_HOME"] = tempfile.mkdtemp(prefix="aisc-test-home-")
+
+
 def read_events_jsonl(source: Path | str) -> list[dict[str, Any]]:
     """Validate every line of an ``--events-jsonl`` output (a path, or the text itself) and return
     the parsed records. Also checks ``seq`` runs 0, 1, 2, ... and one run id per file (R181)."""
