@@ -38,7 +38,7 @@ exit codes:
   1  errors found / run failed   5  policy blocked
   2  usage error                 6  timeout
   3  input error (nothing ran)   7  cancelled
- 70  internal error (aisc bug)
+ 70  internal error (aisc bug)   8  bridge output failed --schema-path
 
 Run 'aisc COMMAND --help' for the options of one command.
 """

@@ -69,3 +69,25 @@ def launch_options(args: argparse.Namespace, config: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"config": config if isinstance(config, Mapping) else None,
                            "hooks": list(args.hooks or ()), "compensate": not args.no_compensate}
     return out
+
+
+def engine_capabilities(ctx: Mapping[str, Any]) -> frozenset[str]:
+    """What this engine supports (enables CEL extras such as ``derive_ata``) plus ``ctx.capabilities``."""
+    from aisc.passes.capabilities import ENGINE_CAPABILITIES
+
+    extra = ctx.get("capabilities")
+    given = [c for c in extra if isinstance(c, str)] if isinstance(extra, list) else []
+    return frozenset(ENGINE_CAPABILITIES) | frozenset(given)
+
+
+def wants_simulation(plan: Any, flag: bool) -> bool:
+    """``--simulate``, or any ``preflight.simulate`` switch the workflow turned on (R325).
+
+    The compiler carries the workflow's ``preflight`` into ``plan.extensions.aisc.preflight``.
+    """
+    if flag:
+        return True
+    ext = (getattr(plan, "extensions", None) or {}).get("aisc")
+    pre = ext.get("preflight") if isinstance(ext, Mapping) else None
+    sim = pre.get("simulate") if isinstance(pre, Mapping) else None
+    return isinstance(sim, Mapping) and any(v is True for v in sim.values())

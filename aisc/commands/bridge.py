@@ -96,6 +96,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ctx", metavar="FILE|JSON", help="runtime context (wallet_address, ...)")
     p.add_argument("--config", metavar="FILE|JSON", help="chains → backend, RPC URL, signer reference")
     p.add_argument("--yes", action="store_true", help="confirm policy approvals (never clears a hard block)")
+    p.add_argument("--simulate", action="store_true",
+                   help="simulate every write before broadcast; also on when the workflow sets preflight.simulate")
     p.add_argument("--run-id", metavar="ID", help="run id (default: random)")
     p.add_argument("--max-concurrency", type=int, default=8, metavar="N", help="nodes running at once (8)")
     p.add_argument("--trace-redact", choices=("default", "audit", "off"), default="default",
@@ -337,7 +339,8 @@ def _execute_run(command: str, args: argparse.Namespace) -> dict[str, Any]:
             return _reject(command, "validation", "AISC-RUN-001", f"cannot write the trace {args.trace}: {oe.strerror}",
                            "check the path")
     opts = RunOptions(max_concurrency=args.max_concurrency, auto_confirm=args.yes, run_id=args.run_id,
-                      redact=args.trace_redact)
+                      redact=args.trace_redact, capabilities=dur.engine_capabilities(ctx),
+                      simulate=dur.wants_simulation(plan, args.simulate))
     runner = DurableRunner(router, store=store, hooks=hooks, sinks=sinks, options=opts,
                            compensate=not args.no_compensate)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
@@ -39,6 +40,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="event redaction mode (private keys are always removed)")
     parser.add_argument("--yes", action="store_true", help="confirm policy approvals (never clears a hard block)")
     parser.add_argument("--dry-run", action="store_true", help="evaluate readiness and policy; execute nothing")
+    parser.add_argument("--simulate", action="store_true",
+                        help="simulate every write before broadcast (eth_call + estimateGas, Solana simulate); "
+                             "a failing simulation blocks the write. Also on when the workflow sets preflight.simulate")
     parser.add_argument("--max-concurrency", type=int, default=8, metavar="N", help="nodes running at once (8)")
     parser.add_argument("--run-id", metavar="ID", help="run id for events (default: random)")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="diagnostics format")
@@ -227,15 +231,6 @@ class TtyPrompt:
 # ------------------------------------------------------------------ run
 
 
-def engine_capabilities(ctx: Mapping[str, Any]) -> frozenset[str]:
-    """What this engine supports (enables CEL extras such as ``derive_ata``) plus ``ctx.capabilities``."""
-    from aisc.passes.capabilities import ENGINE_CAPABILITIES
-
-    extra = ctx.get("capabilities")
-    given = [c for c in extra if isinstance(c, str)] if isinstance(extra, list) else []
-    return frozenset(ENGINE_CAPABILITIES) | frozenset(given)
-
-
 def run(args: argparse.Namespace) -> int:
     from aisc import exitcodes
     from aisc.diagnostics import Diagnostic, render
@@ -317,7 +312,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.dry_run:
         commands = TtyPrompt(sys.stdin, err) if sys.stdin.isatty() else PipeCommands(sys.stdin, err)
     opts = RunOptions(max_concurrency=args.max_concurrency, auto_confirm=args.yes, run_id=args.run_id,
-                      redact=args.trace_redact, capabilities=engine_capabilities(ctx))
+                      redact=args.trace_redact, capabilities=dur.engine_capabilities(ctx),
+                      simulate=dur.wants_simulation(plan, args.simulate))
     try:
         check_runnable(plan)
         hooks = None if args.dry_run else dur.load_hooks(args)
@@ -370,7 +366,8 @@ def run(args: argparse.Namespace) -> int:
         note = r.error or ((r.pause or {}).get("reason") or "")
         table.append([nid, r.state, str(r.attempts), str(note)])
     if table:
-        print(summary_table(table, ["node", "state", "attempts", "note"]), file=err)
+        width = shutil.get_terminal_size().columns if err.isatty() else None
+        print(summary_table(table, ["node", "state", "attempts", "note"], width=width), file=err)
     for comp in outcome.compensations:
         print(f"compensation {comp.get('compensation_id')} ({comp.get('action')}): {comp.get('status')}"
               + (f" - {comp['error']}" if comp.get("error") else ""), file=err)

@@ -63,9 +63,20 @@ def test_run_paused_exit_4_then_confirm_on_stdin(tmp_path: Path, monkeypatch: py
 
 def test_run_events_on_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     plan, cfg = _files(tmp_path, [read("q")])
-    assert _run([plan, "--config", cfg, "--events-jsonl", "-"], monkeypatch) == exitcodes.OK
+    assert _run([plan, "--config", cfg, "--events-jsonl", "-", "--no-store"], monkeypatch) == exitcodes.OK
     out = capsys.readouterr().out.splitlines()
     assert [validate_event(x)["event"]["type"] for x in out] == ["plan_ready", "node_ready", "query_result"]
+
+
+def test_run_events_on_stdout_with_store_reports_checkpoints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """With a checkpoint store (the default) every state change is followed by checkpoint_saved (R181)."""
+    plan, cfg = _files(tmp_path, [read("q")])
+    store = str(tmp_path / "runs.db")
+    assert _run([plan, "--config", cfg, "--events-jsonl", "-", "--store", store], monkeypatch) == exitcodes.OK
+    types = [validate_event(x)["event"]["type"] for x in capsys.readouterr().out.splitlines()]
+    assert [t for t in types if t != "checkpoint_saved"] == ["plan_ready", "node_ready", "query_result"]
+    assert "checkpoint_saved" in types
 
 
 INPUT_ERRORS = [
