@@ -248,6 +248,15 @@ def _revive(pairs: list[tuple[str, Any]]) -> Any:
     return obj
 
 
+def revive(value: Any) -> Any:
+    """Apply the codec's tag revival to already-parsed plain data (e.g. values read from YAML)."""
+    if isinstance(value, dict):
+        return _revive([(k, revive(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return [revive(v) for v in value]
+    return value
+
+
 def loads(text: str | bytes) -> Any:
     """Decode ``ais-json/1`` text. Raises :class:`AisJsonError` (a ``ValueError``)."""
     try:

@@ -159,32 +159,12 @@ def _load_json(text: str, where: str) -> Any:
 
 
 def load_yaml(text: str, where: str) -> Any:
-    """YAML 1.2 (core schema), duplicate keys rejected, floats read as exact decimals."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    """YAML 1.2 through aisc's own reader: duplicate keys rejected, fractions exact decimals."""
+    from aisc.frontend import parse_data
 
-    from aisc.aisjson import parse_json_number
-    from aisc.numeric import NumericError
-
-    yaml = YAML(typ="safe", pure=True)
-
-    def exact_float(constructor: Any, node: Any) -> Any:
-        raw = str(node.value)
-        if raw.lower().lstrip("+-") in (".inf", ".nan"):
-            raise NumericError(f"{raw} is not an exact number")
-        try:
-            return parse_json_number(raw)
-        except (ValueError, ZeroDivisionError):
-            raise NumericError(f"cannot read number {raw}") from None
-
-    yaml.constructor.add_constructor("tag:yaml.org,2002:float", exact_float)
-    try:
-        return yaml.load(text)
-    except YAMLError as e:
-        problem = getattr(e, "problem", None)
-        mark = getattr(e, "problem_mark", None)
-        if problem and mark is not None:
-            raise ValueError(f"{where}:{mark.line + 1}:{mark.column + 1}: invalid YAML: {problem}") from None
-        raise ValueError(f"{where}: invalid YAML: {e}") from None
-    except NumericError as e:
-        raise ValueError(f"{where}: invalid YAML: {e}") from None
+    node, diags = parse_data(text, where if where.endswith((".yaml", ".yml")) else f"{where}.yaml")
+    errors = [d for d in diags if d.is_error]
+    if errors:
+        loc = f"{errors[0].span}: " if errors[0].span else f"{where}: "
+        raise ValueError(f"{loc}invalid YAML: {errors[0].message}")
+    return None if node is None else node.value  # type: ignore[attr-defined]

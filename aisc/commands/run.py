@@ -60,19 +60,8 @@ class _InputError(Exception):
         self.code, self.message, self.hint, self.path = code, message, hint, path
 
 
-def _reject_floats(v: Any, path: str) -> Any:
-    if isinstance(v, float):
-        raise _InputError("AISC-RUN-002", f"{path} is a fractional YAML number (a binary float)",
-                          "write amounts and decimals as strings, e.g. \"1.5\"", path)
-    if isinstance(v, Mapping):
-        return {str(k): _reject_floats(x, f"{path}.{k}") for k, x in v.items()}
-    if isinstance(v, list):
-        return [_reject_floats(x, f"{path}[{i}]") for i, x in enumerate(v)]
-    return v
-
-
 def load_data(spec: str, what: str) -> Any:
-    """A JSON/YAML file or inline JSON/YAML text → plain data (ais-json codec for JSON; no floats)."""
+    """A JSON/YAML file or inline JSON/YAML text → plain data (ais-json tags revived; numbers exact, no floats)."""
     from aisc import aisjson
 
     text = spec
@@ -93,15 +82,17 @@ def load_data(spec: str, what: str) -> Any:
         except ValueError as e:
             if name.endswith(".json"):
                 raise _InputError("AISC-RUN-002", f"{name} is not valid JSON: {e}", "fix the JSON syntax") from None
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    from aisc.frontend import parse_data
 
-    try:
-        data = YAML(typ="safe", pure=True).load(text)
-    except YAMLError as e:
-        raise _InputError("AISC-RUN-002", f"{name} is neither JSON nor YAML: {str(e).splitlines()[0]}",
+    node, diags = parse_data(text, name if name.endswith((".yaml", ".yml")) else f"<{name}>.yaml")
+    errors = [d for d in diags if d.is_error]
+    if node is None or errors:
+        first = errors[0] if errors else None
+        where = f" ({first.span})" if first is not None and first.span is not None else ""
+        raise _InputError("AISC-RUN-002", f"{name} is neither JSON nor YAML{where}: "
+                          f"{first.message if first else 'empty document'}",
                           "pass a file path, or inline JSON such as '{\"amount\": \"100\"}'") from None
-    return _reject_floats(data, "$")
+    return aisjson.revive(node.value)  # type: ignore[attr-defined]
 
 
 def _object(v: Any, what: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from aisc.frontend.loader import (
     load_file,
     load_paths,
     load_text,
+    parse_data,
     span_at,
     suffix_kind,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "load_file",
     "load_paths",
     "load_text",
+    "parse_data",
     "span_at",
     "suffix_kind",
 ]

@@ -73,19 +73,28 @@ def _is_json(file: str, text: str) -> bool:
     return file.lower().endswith(".json")
 
 
-def load_text(text: str, file: str, *, kind_hint: str | None = None) -> LoadedDocument:
-    """Load a document from text (``file`` names it in diagnostics)."""
+def parse_data(text: str, file: str) -> tuple[YNode | None, list[Diagnostic]]:
+    """Parse JSON or YAML 1.2 text into positioned nodes, with no AIS document rules.
+
+    The same reader as documents: duplicate keys rejected, YAML 1.1 traps stay strings, fractional
+    numbers exact (``Dec``), alias expansion bounded. Used for ``--inputs``/``--ctx``/``--context``
+    values; ``node.value`` is the plain data.
+    """
     register_source(file, text)
     if text.startswith("\ufeff"):
         text = text[1:]
     if _is_json(file, text):
         from aisc.frontend.json_reader import parse_json
 
-        node, diags = parse_json(text, file)
-    else:
-        from aisc.frontend.yaml_reader import parse_yaml
+        return parse_json(text, file)
+    from aisc.frontend.yaml_reader import parse_yaml
 
-        node, diags = parse_yaml(text, file)
+    return parse_yaml(text, file)
+
+
+def load_text(text: str, file: str, *, kind_hint: str | None = None) -> LoadedDocument:
+    """Load a document from text (``file`` names it in diagnostics)."""
+    node, diags = parse_data(text, file)
     if node is None:
         return LoadedDocument(file, None, None, None, None, diags)
     raw = node.value  # type: ignore[attr-defined]

@@ -26,6 +26,7 @@ from typing import Any
 
 from aisc import numeric
 from aisc.backends.base import CORE_EXECUTION_TYPES
+from aisc.ir import amounts
 
 Json = dict[str, Any]
 
@@ -187,8 +188,18 @@ def extract_gate_input(
     action_risk_tags: Sequence[str] = (),
     runtime_risk_level: int | None = None,
     runtime_risk_tags: Sequence[str] = (),
+    token_amounts: Mapping[str, Any] | None = None,
 ) -> Json:
-    """Build the PolicyGateInput of one write node (SPEC-MAP §7.3)."""
+    """Build the PolicyGateInput of one write node (SPEC-MAP §7.3).
+
+    ``token_amounts`` maps the node's ``token_amount`` params to the name of their asset param (or
+    None), as the compiler records them in ``node.extensions.aisc.token_amounts``. Amounts are
+    compared in base units: a human amount (such a param, a ``Dec``, or any DecimalString with a
+    fraction) is converted exactly with its asset's ``decimals`` (the asset param, else the pack's
+    token allowlist); when that is impossible the next source (calculated, detect result, preview)
+    gives the amount, and only if none does is the human value kept (the gate then asks for
+    confirmation because it cannot check the limits).
+    """
     base: Json = {"node_id": node_id, "workflow_node_id": workflow_node_id or node_id}
     if step_id:
         base["step_id"] = step_id
@@ -232,16 +243,54 @@ def extract_gate_input(
     calc = _rec(params.get("calculated")) or _rec(calculated)
     det = _rec(detect_result if detect_result is not None else params.get("detect_result"))
     layers = (("params", params), ("calculated", calc), ("detect_result", det))
+    merged: dict[str, Any] = {}
+    for _, rec in reversed(layers):
+        merged.update(rec)
+    tok_obj: Mapping[str, Any] = {}
+    for k in ("token", "token_in", "asset", "token_out"):
+        tok = merged.get(k)
+        if isinstance(tok, Mapping) and any(x in tok for x in ("address", "symbol", "chain_id", "chain")):
+            tok_obj = tok
+            break
+    allowlist = _rec(_rec(pack).get("token_policy")).get("allowlist")
+    token_decimals = amounts.asset_decimals(tok_obj)
+    if token_decimals is None:
+        ident = tok_obj.get("address") if isinstance(tok_obj.get("address"), str) else tok_obj.get("symbol")
+        if isinstance(ident, str):
+            token_decimals = amounts.asset_decimals(amounts.allowlist_entry(allowlist, chain=chain, token=ident))
+    ta = _rec(token_amounts)
+    pending: dict[str, tuple[Any, str]] = {}  # human amounts that could not be converted
+
+    def amount_of(field: str, src_name: str, rec: Mapping[str, Any], key: str, value: Any) -> str | None:
+        declared = src_name == "params" and key in ta
+        if not declared and not amounts.is_human_amount(value):
+            return _amount_str(value)
+        dec = token_decimals
+        if declared and isinstance(ta.get(key), str):
+            asset = rec.get(str(ta[key]))
+            dec = amounts.asset_decimals(asset)
+            if dec is None and isinstance(asset, Mapping):
+                ident = asset.get("address") if isinstance(asset.get("address"), str) else asset.get("symbol")
+                if isinstance(ident, str):
+                    dec = amounts.asset_decimals(amounts.allowlist_entry(allowlist, chain=chain, token=ident))
+        if dec is not None:
+            try:
+                return str(amounts.human_to_atomic(value, dec))
+            except amounts.AmountFormatError:
+                pass
+        pending.setdefault(field, (value, src_name))
+        return None
+
     for src_name, rec in layers:
         hit = _first(rec, ("slippage_bps", "max_slippage_bps"))
         if hit is not None and _int_like(hit[1]) is not None:
             g.set("slippage_bps", _int_like(hit[1]), src_name)
         hit = _first(rec, ("approval_amount", "max_approval"))
         if hit is not None:
-            g.set("approval_amount", _amount_str(hit[1]), src_name)
+            g.set("approval_amount", amount_of("approval_amount", src_name, rec, *hit), src_name)
         hit = _first(rec, ("spend_amount", "amount_in", "amount"))
         if hit is not None:
-            g.set("spend_amount", _amount_str(hit[1]), src_name)
+            g.set("spend_amount", amount_of("spend_amount", src_name, rec, *hit), src_name)
         if isinstance(rec.get("unlimited_approval"), bool):
             g.set("unlimited_approval", rec["unlimited_approval"], src_name)
         else:
@@ -249,17 +298,13 @@ def extract_gate_input(
                 if k in rec and _is_unlimited(rec[k]):
                     g.set("unlimited_approval", True, src_name)
                     break
-    merged: dict[str, Any] = {}
-    for _, rec in reversed(layers):
-        merged.update(rec)
-    for k in ("token", "token_in", "asset", "token_out"):
-        tok = merged.get(k)
-        if isinstance(tok, Mapping) and any(x in tok for x in ("address", "symbol", "chain_id", "chain")):
-            if isinstance(tok.get("address"), str):
-                g.set("token_address", tok["address"], "params")
-            if isinstance(tok.get("symbol"), str):
-                g.set("token_symbol", tok["symbol"], "params")
-            break
+    if tok_obj:
+        if isinstance(tok_obj.get("address"), str):
+            g.set("token_address", tok_obj["address"], "params")
+        if isinstance(tok_obj.get("symbol"), str):
+            g.set("token_symbol", tok_obj["symbol"], "params")
+    if token_decimals is not None and tok_obj:
+        g.set("token_decimals", token_decimals, "params")
 
     # preview fills what is still unset
     fn_class: str | None = None
@@ -302,6 +347,10 @@ def extract_gate_input(
             g.set("spend_amount", _amount_str(data.get("amount", data.get("value"))), "preview")
         src_acct = accounts.get("source")
         g.set("token_address", src_acct if isinstance(src_acct, str) else None, "preview")
+
+    for field, (value, src_name) in pending.items():
+        human = numeric.format_decimal(value) if isinstance(value, numeric.Dec) else _amount_str(value)
+        g.set(field, human, src_name)  # kept only when no source gave base units
 
     # classification
     d = g.d
@@ -364,51 +413,12 @@ def _token_entry(token_policy: Mapping[str, Any], gi: Mapping[str, Any]) -> Mapp
 
 
 def parse_multiplier(v: Any) -> numeric.Number | None:
-    """``max_approval_multiplier`` as an exact number: int, decimal string or Dec (never a float)."""
-    if isinstance(v, bool):
+    """``max_approval_multiplier`` as an exact number, or None: a plan carries it as a DecimalString
+    (``"1.05"``, ≥ 1) and nothing else — a JSON number (a float in other tools) is refused."""
+    try:
+        return amounts.parse_multiplier(v)
+    except amounts.AmountFormatError:
         return None
-    if isinstance(v, int | numeric.Dec):
-        return v
-    if isinstance(v, str):
-        try:
-            return numeric.parse_decimal_string(v.strip())
-        except numeric.NumericError:
-            return None
-    return None
-
-
-def _limit_atomic(raw: Any, token: Mapping[str, Any] | None) -> tuple[int | None, str | None]:
-    """A max_spend/max_approval limit in base units, or (None, why).
-
-    An integer string is already atomic (R272). A decimal string (optionally followed by the token
-    symbol) is converted with the token's allowlist decimals.
-    """
-    if isinstance(raw, bool):
-        return None, "limit is a boolean"
-    if isinstance(raw, int):
-        return raw, None
-    if not isinstance(raw, str):
-        return None, "limit is not a string"
-    s = raw.strip()
-    parts = s.split()
-    if len(parts) == 2:
-        sym = token.get("symbol") if token else None
-        if not isinstance(sym, str) or sym.lower() != parts[1].lower():
-            return None, f"limit {raw!r} names a token that is not the one being spent"
-        s = parts[0]
-    if re.fullmatch(r"[0-9]+", s) and len(parts) == 1:
-        return int(s), None
-    try:
-        amount = numeric.parse_decimal_string(s)
-    except numeric.NumericError:
-        return None, f"limit {raw!r} is not a number"
-    decimals = token.get("decimals") if token else None
-    if isinstance(decimals, bool) or not isinstance(decimals, int):
-        return None, f"limit {raw!r} is a human amount but the token's decimals are unknown"
-    try:
-        return numeric.to_atomic(amount, decimals), None
-    except numeric.NumericError as e:
-        return None, f"limit {raw!r}: {e}"
 
 
 def _guard_applies(guard: Mapping[str, Any], gi: Mapping[str, Any]) -> bool:
@@ -470,22 +480,33 @@ def validate_constraints(
 
     spend = _int_like(gi.get("spend_amount"))
     approval = _int_like(gi.get("approval_amount"))
-    token = entry
+    spent = next((t for t in (gi.get("token_address"), gi.get("token_symbol"), gi.get("mint_address"))
+                  if isinstance(t, str) and t), None)
+    dec_raw = gi.get("token_decimals")
+    spent_decimals = dec_raw if isinstance(dec_raw, int) and not isinstance(dec_raw, bool) else None
+    chain = gi.get("chain") if isinstance(gi.get("chain"), str) else None
 
     def check_limit(field: str, amount: int | None, constraint: str, raw: Any, source: str) -> None:
         if raw is None:
             return
-        limit, why = _limit_atomic(raw, token)
+        res = amounts.resolve_amount_limit(raw, chain=chain, token=spent, decimals=spent_decimals,
+                                           allowlist=tp.get("allowlist"))
+        if not res.applies:
+            return  # a limit in another token's units ("1000 USDC" while spending WETH)
+        limit = res.atomic
         if limit is None:
-            approvals.append(f"cannot check {constraint} ({source}): {why}")
+            approvals.append(f"cannot check {constraint} ({source}): {res.problem}")
             return
         if field == "approval_amount" and unlimited and amount is None:
             violations.append(_violation(field, f"unlimited approval exceeds {constraint} {limit}",
                                          constraint, "unlimited", str(limit)))
             return
         if amount is None:
-            if gi.get(field) is not None:
-                approvals.append(f"cannot check {constraint}: {field} {gi.get(field)!r} is not an integer")
+            got = gi.get(field)
+            if got is not None:
+                why = ("is a token amount whose decimals are unknown" if amounts.is_human_amount(got)
+                       else "is not an integer")
+                approvals.append(f"cannot check {constraint}: {field} {got!r} {why}")
             return
         if amount > limit:
             violations.append(_violation(field, f"{field} {amount} exceeds {constraint} {limit}",
@@ -499,7 +520,7 @@ def validate_constraints(
             return
         mult = parse_multiplier(raw)
         if mult is None:
-            approvals.append(f"cannot check max_approval_multiplier ({source}): {raw!r} is not an exact number")
+            approvals.append(f"cannot check max_approval_multiplier ({source}): {raw!r} is not a DecimalString >= 1")
             return
         ref = _int_like(reference) if reference is not None else spend
         if ref is None:
@@ -561,7 +582,20 @@ def validate_constraints(
     hit = [t for t in gi.get("risk_tags") or () if t in required]
     if hit:
         approvals.append(f"risk tags require approval: {', '.join(hit)}")
-    return violations, _dedup(approvals)
+    return _dedup_violations(violations), _dedup(approvals)
+
+
+def _dedup_violations(items: Iterable[Json]) -> list[Json]:
+    """One violation per (field, constraint, value, limit): a pack limit and a runtime guard carrying
+    the same limit report the same fact once."""
+    out: list[Json] = []
+    seen: set[tuple[str, ...]] = set()
+    for v in items:
+        key = tuple(repr(v.get(k)) for k in ("field", "constraint", "value", "limit"))
+        if key not in seen:
+            seen.add(key)
+            out.append(v)
+    return out
 
 
 def _dedup(items: Iterable[str]) -> list[str]:

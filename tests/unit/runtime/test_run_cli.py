@@ -82,7 +82,8 @@ def test_run_events_on_stdout_with_store_reports_checkpoints(tmp_path: Path, mon
 INPUT_ERRORS = [
     ("missing-plan", ["nope.json"], "AISC-RUN-001"),
     ("inputs-not-object", ["{plan}", "--inputs", "[1]"], "AISC-RUN-003"),
-    ("inputs-float-yaml", ["{plan}", "--inputs", "amount: 1.5"], "AISC-RUN-002"),
+    ("inputs-duplicate-key-yaml", ["{plan}", "--inputs", "amount: '1'\namount: '2'"], "AISC-RUN-002"),
+    ("inputs-bad-yaml", ["{plan}", "--inputs", "amount: [1"], "AISC-RUN-002"),
     ("bad-config", ["{plan}", "--config", '{"chains": {"x": {}}}'], "AISC-RUN-005"),
     ("invalid-plan", ["{bad}"], "AISC-PLAN-001"),
     ("until-on-write", ["{until}"], "AISC-RUN-006"),
@@ -102,6 +103,16 @@ def test_run_input_errors(argv: list[str], code: str, tmp_path: Path, monkeypatc
     assert _run(argv, monkeypatch) == exitcodes.INPUT
     err = capsys.readouterr().err
     assert code in err and "hint:" in err
+
+
+def test_yaml_inputs_fraction_is_exact_decimal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fractional YAML number in --inputs arrives as an exact decimal, never a float (R115)."""
+    from aisc.commands.run import load_data
+    from aisc.numeric import Dec
+
+    data = load_data("amount: 1.10\ncount: 7\nflag: yes", "inputs")
+    assert data == {"amount": Dec(11, 1), "count": 7, "flag": "yes"}
+    assert not any(isinstance(v, float) for v in data.values())
 
 
 def test_dry_run_executes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
