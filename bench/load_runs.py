@@ -10,8 +10,10 @@ plan of 20 ERC20 ``transfer`` writes (evm_call). Reported: wall time, throughput
 processes), p50/p99 node latency (``node_ready`` → ``tx_confirmed`` from the event stream
 timestamps), the largest peak RSS of one process, failed runs (must be 0).
 
-Soak: one ``aisc run`` of a plan with 10,000 independent reads (``evm_read`` balanceOf on anvil by
-default, or the in-memory fake backend), max concurrency 8. Reported: throughput, p50/p99 latency
+Soak: one ``aisc run --no-store`` of a plan with 10,000 independent reads (``evm_read`` balanceOf on
+anvil by default, or the in-memory fake backend), max concurrency 8. ``--no-store`` because the run
+store checkpoints the whole runtime root after every node, which makes a 10,000-node run quadratic
+(``--soak-store`` to measure it anyway). Reported: throughput, p50/p99 latency
 (``node_ready`` → ``query_result``), peak RSS, RSS after the first 1,000 completed nodes vs at the
 end (must be within 10%).
 
@@ -133,13 +135,15 @@ def pct(xs: list[float], p: float) -> float:
 
 
 def spawn(tmp: Path, tag: str, plan: Path, config: dict[str, Any], env_extra: dict[str, str],
-          max_concurrency: int = 8) -> tuple[subprocess.Popen[bytes], Path, Path]:
+          max_concurrency: int = 8, store: bool = True) -> tuple[subprocess.Popen[bytes], Path, Path]:
     cfg = tmp / f"{tag}.config.json"
     cfg.write_text(json.dumps(config))
     ev = tmp / f"{tag}.events.jsonl"
     out = tmp / f"{tag}.child.json"
     cmd = [sys.executable, str(Path(__file__)), "--child", str(out), "--", "run", str(plan), "--config", str(cfg),
            "--events-jsonl", str(ev), "--yes", "--max-concurrency", str(max_concurrency)]
+    if not store:
+        cmd.append("--no-store")
     env = dict(os.environ, PYTHONPATH=str(REPO), **env_extra)
     proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
@@ -186,7 +190,7 @@ def load_case(anvil: Any, n: int, tmp: Path) -> dict[str, Any]:
     return row
 
 
-def soak_case(anvil: Any, nodes: int, backend: str, tmp: Path) -> dict[str, Any]:
+def soak_case(anvil: Any, nodes: int, backend: str, tmp: Path, store: bool) -> dict[str, Any]:
     plan = tmp / "soak.plan.json"
     if backend == "fake":
         token, holders = "0x" + "11" * 20, ["0x" + "22" * 20]
@@ -196,7 +200,7 @@ def soak_case(anvil: Any, nodes: int, backend: str, tmp: Path) -> dict[str, Any]
         config = evm_config(anvil.url, None)
     write_read_plan(plan, nodes, token, holders)
     t0 = time.monotonic()
-    p, ev, out = spawn(tmp, "soak", plan, config, {})
+    p, ev, out = spawn(tmp, "soak", plan, config, {}, store=store)
     _, err = p.communicate()
     wall = time.monotonic() - t0
     info = json.loads(out.read_text()) if out.exists() else {"exit": p.returncode, "peak_rss_kb": 0, "samples": []}
@@ -214,7 +218,7 @@ def soak_case(anvil: Any, nodes: int, backend: str, tmp: Path) -> dict[str, Any]
     at_1000 = rss_at(done[999]) if len(done) >= 1000 else 0
     at_end = rss_at(done[-1]) if done else 0
     growth = (at_end - at_1000) / at_1000 * 100 if at_1000 else float("nan")
-    row = {"case": f"soak {nodes} reads ({backend})", "processes": 1, "nodes": nodes, "confirmed": len(lat),
+    row = {"case": f"soak {nodes} reads ({backend}{', store' if store else ', --no-store'})", "processes": 1, "nodes": nodes, "confirmed": len(lat),
            "failed_runs": int(info["exit"] != 0), "wall_s": round(wall, 2),
            "nodes_per_s": round(len(lat) / wall, 1) if wall else 0.0,
            "p50_ms": round(pct(lat, 50) * 1000, 1), "p99_ms": round(pct(lat, 99) * 1000, 1),
@@ -244,6 +248,8 @@ def main() -> int:
     ap.add_argument("--soak-nodes", type=int, default=10_000)
     ap.add_argument("--soak-backend", choices=("evm", "fake"), default="evm")
     ap.add_argument("--no-soak", action="store_true")
+    ap.add_argument("--soak-store", action="store_true",
+                    help="keep the run store on during the soak (it checkpoints the whole root after every node)")
     a = ap.parse_args()
     if max(a.n, default=0) > 32:
         ap.error("at most 32 processes (anvil has 40 accounts; 0 funds, 39 receives)")
@@ -260,11 +266,18 @@ def main() -> int:
                 print(f"  {rows[-1]['case']}: {rows[-1]['nodes_per_s']} nodes/s, failed runs {rows[-1]['failed_runs']}",
                       file=sys.stderr)
             if not a.no_soak:
-                rows.append(soak_case(anvil, a.soak_nodes, a.soak_backend, tmp))
+                rows.append(soak_case(anvil, a.soak_nodes, a.soak_backend, tmp, a.soak_store))
     finally:
         anvil.close()
     print(table(rows))
     OUT.parent.mkdir(parents=True, exist_ok=True)
+    # keep rows of cases not re-run this time (e.g. --n without soak, or soak only)
+    try:
+        old = json.loads(OUT.read_text()).get("rows", [])
+    except (OSError, ValueError):
+        old = []
+    done = {r["case"] for r in rows}
+    rows = [r for r in old if r.get("case") not in done] + rows
     OUT.write_text(json.dumps({"bench": "load_runs", "python": platform.python_version(), "cpus": os.cpu_count(),
                                "load_avg": os.getloadavg(), "rows": rows,
                                "median_latency_ms": statistics.median([r["p50_ms"] for r in rows]) if rows else None},

@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 REQ_LINE = re.compile(r"^- (R\d{3}) \[([^\]]+)\] (.*)$")
-MENTION = re.compile(r"\b[Rr](\d{3})\b")
+MENTION = re.compile(r"(?<![A-Za-z0-9])[Rr](\d{3})(?![0-9])")
 
 
 def find_spec_map(arg: str | None) -> Path | None:

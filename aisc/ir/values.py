@@ -15,6 +15,8 @@ Entry points:
 - :func:`plan_input_declarations` — that form read back from a plan, with each input's chain family
   (inferred from the nodes that bind it).
 - :func:`apply_defaults` — the given values plus the declared defaults of the missing ones.
+- :func:`normalize_value` / :func:`normalize_inputs` — (validated) values in their run-time form:
+  ``intN``/``uintN`` IntegerStrings become ``int`` so CEL compares them with integers.
 
 Every problem has a stable code ``AISC-INPUT-NNN`` (table in docs/inputs.md).
 
@@ -54,6 +56,8 @@ __all__ = [
     "apply_defaults",
     "chain_family_of",
     "input_declarations",
+    "normalize_inputs",
+    "normalize_value",
     "plan_input_declarations",
     "validate_inputs",
     "validate_params",
@@ -709,4 +713,63 @@ def apply_defaults(declared: Any, given: Mapping[str, Any]) -> dict[str, Any]:
         decl = _decl(str(name), d, None)
         if decl.name not in out and decl.has_default:
             out[decl.name] = decl.default
+    return out
+
+
+# ---------------------------------------------------------------------------------- normalization
+
+
+def normalize_value(type_str_or_ast: str | AisType, value: Any) -> Any:
+    """The run-time form of a value of an AIS type (the value is not validated here).
+
+    ``intN``/``uintN``: an IntegerString becomes an ``int`` (an int stays; a bool is never an int);
+    ``asset``: an IntegerString ``decimals`` becomes an ``int``; ``array<T>``/``tuple<...>``: item by
+    item. Everything else is returned as is: ``token_amount`` and ``float`` stay DecimalStrings
+    (exact; ``to_atomic`` converts them), ``bool`` stays a bool, addresses and bytes stay strings. A
+    value that does not fit its type (or an unknown type) is returned unchanged, so validation, not
+    normalization, reports it.
+    """
+    try:
+        t = _as_type(type_str_or_ast)
+    except TypeParseError:
+        return value
+    return _normalize(t, value)
+
+
+def _normalize(t: AisType, value: Any) -> Any:
+    if isinstance(t, IntType):
+        if isinstance(value, str) and INTEGER_STRING.match(value):
+            return int(value)
+        return value
+    if isinstance(t, ArrayType):
+        return [_normalize(t.item, v) for v in value] if isinstance(value, list) else value
+    if isinstance(t, TupleType):
+        if isinstance(value, list) and len(value) == len(t.items):
+            return [_normalize(it, v) for it, v in zip(t.items, value, strict=True)]
+        return value
+    if isinstance(t, Simple) and t.name == "asset" and isinstance(value, Mapping):
+        dec = value.get("decimals")
+        if isinstance(dec, str) and INTEGER_STRING.match(dec):
+            return {**value, "decimals": int(dec)}
+        return dict(value)
+    return value
+
+
+def normalize_inputs(declared: Any, given: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The inputs a run starts with: ``given`` plus the declared defaults of missing inputs, each
+    value normalized by its declared type (:func:`normalize_value`).
+
+    ``declared`` is the plan's ``extensions.aisc.inputs`` (or a workflow's ``inputs``); without
+    declarations (a plan from another AIS implementation) ``given`` is returned as a plain copy.
+    Undeclared names are kept unchanged (validation reports them before a run).
+    """
+    out = apply_defaults(declared, dict(given or {})) if isinstance(declared, Mapping) else dict(given or {})
+    if not isinstance(declared, Mapping):
+        return out
+    for name, d in declared.items():
+        key = str(name)
+        if key in out:
+            decl = _decl(key, d, None)
+            if decl.type:
+                out[key] = normalize_value(decl.type, out[key])
     return out

@@ -58,6 +58,12 @@ def _numeric(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
     return check_numeric_literals(ws, an)
 
 
+def _compensation(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
+    from aisc.passes.compensation import check_compensations
+
+    return check_compensations(ws, an)
+
+
 def _policy(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
     from aisc.passes.policy_static import check_policy
 
@@ -79,6 +85,7 @@ PIPELINE: tuple[Step, ...] = (
     Step("workspace", _workspace),
     Step("capabilities", _capabilities),
     Step("numeric_literals", _numeric),
+    Step("compensation", _compensation),
     Step("policy_static", _policy),
     Step("lower", _no_run, lower=_lower),
 )

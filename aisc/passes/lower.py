@@ -59,6 +59,10 @@ def lower(ws: Workspace, an: Analysis, options: Options) -> Lowered:
         if node_ext:
             out["extensions"] = {"aisc": node_ext}
         nodes_out.append(_ordered(out))
+    if options.aisc_extensions:  # compensations: extensions.aisc.compensate, lowered (docs/durability.md)
+        from aisc.passes.compensation import attach_compensations
+
+        attach_compensations(ws, nodes_out)
     meta: dict[str, Any] = {"created_at": created_at(options)}
     _put(meta, "name", meta_raw.get("name"))
     _put(meta, "description", meta_raw.get("description"))
@@ -183,6 +187,13 @@ def _node_ext(n: NodeInfo, an: Analysis, options: Options) -> dict[str, Any]:
         if isinstance(tags, list) and tags:
             action["risk_tags"] = list(tags)
         ext["action"] = action
+        # which params are human token amounts (and their asset param): the gate converts them
+        # to base units with the asset's decimals instead of reading "12" as 12 base units
+        token_amounts = {str(p["name"]): (p["asset_ref"] if isinstance(p.get("asset_ref"), str) else None)
+                         for p in n.target.get("params") or ()
+                         if isinstance(p, Mapping) and p.get("type") == "token_amount" and "name" in p}
+        if token_amounts:
+            ext["token_amounts"] = dict(sorted(token_amounts.items()))
     order = an.calculated_order.get(n.id)
     if order:
         fields = n.target.get("calculated_fields") or {}

@@ -34,6 +34,7 @@ import attrs
 from aisc.backends.base import Backend, BackendError, ExecResult, NodeCall, TxIntent, io_kind
 from aisc.ir import valueref as vr
 from aisc.ir.plan import Plan, PlanNode, node_to_json, plan_to_json
+from aisc.ir.values import normalize_inputs
 from aisc.runtime import policy as pol
 from aisc.runtime.evaluator import DetectNeeded, EvalFailed, Evaluator, RefMissing
 from aisc.runtime.events import Emitter, EventSink, RedactMode, error_object
@@ -45,6 +46,7 @@ from aisc.runtime.patch import (
     merge_ref,
     set_ref,
 )
+from aisc.runtime.wallet import fill_wallet_address
 
 NodeState = Literal["pending", "running", "waiting", "paused", "done", "skipped", "failed", "cancelled"]
 RunStatus = Literal["done", "failed", "paused", "policy_blocked", "timeout", "cancelled"]
@@ -189,7 +191,8 @@ class Engine:
         self.events = Emitter(self.run_id, sink, redact_mode=self.opts.redact)
         self.commands = commands
         self.store = store
-        self.root = new_root(inputs, ctx)
+        self.root = new_root(normalize_inputs(plan.aisc_extensions.get("inputs"), inputs), ctx)  # typed inputs
+        fill_wallet_address(self.root["ctx"], [(n.chain, n.execution_type) for n in plan.nodes], router)
         self._lock = threading.RLock()
         self._detect_choices: dict[str, Any] = {}
         self._resolver = _ChoiceResolver(self._detect_choices, detect_resolver)
@@ -674,6 +677,7 @@ class Engine:
             detect_result=self.root["ctx"].get("detect_result"), preview=preview,
             action_risk_level=level if isinstance(level, int) and not isinstance(level, bool) else None,
             action_risk_tags=[t for t in action.get("risk_tags") or () if isinstance(t, str)],
+            token_amounts=ext.get("token_amounts") if isinstance(ext.get("token_amounts"), Mapping) else None,
         )
         decision = pol.gate_write_node(self.pack, gi, execution_type=n.execution_type, guards=guards)
         if decision["kind"] == "ok":

@@ -64,7 +64,7 @@ def test_plan_from_yaml_texts_reports_errors() -> None:
 
 def test_pipeline_order_is_data() -> None:
     assert [s.name for s in PIPELINE] == ["workflow_semantics", "workspace", "capabilities", "numeric_literals",
-                                          "policy_static", "lower"]
+                                          "compensation", "policy_static", "lower"]
     assert PHASES == ("sources", "documents", "workspace", "checked", "plan")
 
 
