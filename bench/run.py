@@ -16,6 +16,10 @@ Scenarios (all on the in-memory fake backend, so the time is the engine's own):
   like LiteSVM): the engine calls it on its own thread, without the thread-pool hand-off.
 The threaded scenarios are dominated by the pool hand-off (a queue wake-up per node), which depends
 on the machine's load; the inline ones measure the scheduler itself.
+- ``store-*``: ``independent-reads`` through :class:`DurableRunner` with the SQLite run store on
+  (the default of ``aisc run``: WAL, ``synchronous=FULL``, a checkpoint after each state change),
+  at 1,000 and 10,000 nodes (``--store-sizes``): the per-node cost must not grow with the number of
+  nodes already done (incremental checkpoints, docs/durability.md).
 Each time includes plan_ready, readiness, dispatch to the pool, events, write-back and completion.
 A read that is the only runnable work runs on the scheduler thread (the engine would only wait for
 it), so ``chain`` no longer pays two thread wake-ups per node; ``mixed`` still sends its writes to
@@ -96,6 +100,40 @@ def run_once(plan: Any, sink: EventSink, inline: bool = False) -> tuple[float, f
     return dt, dc
 
 
+def run_store_once(plan: Any, tmp: str, tag: str) -> tuple[float, float]:
+    """(wall, CPU seconds) of one DurableRunner run with a fresh SQLite store in ``tmp``."""
+    from aisc.runtime.durable import DurableRunner
+    from aisc.runtime.store import SqliteStore
+
+    reg = BackendRegistry()
+    reg.register(FakeBackend({"*": {"outputs": {"v": 1}}}))
+    with SqliteStore(os.path.join(tmp, f"{tag}.db")) as st:
+        runner = DurableRunner(reg, store=st, options=RunOptions(run_id=tag))
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = runner.start(plan)
+        dt, dc = time.perf_counter() - t0, time.process_time() - c0
+    if out.status != "done":
+        raise SystemExit(f"bench run did not finish: {out.status} {out.error}")
+    return dt, dc
+
+
+def bench_store(sizes: list[int], runs: int) -> dict[str, Any]:
+    import tempfile
+
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="aisc-bench-store-") as tmp:
+        for n in sizes:
+            plan = plan_independent(n)
+            k = runs if n <= 2000 else max(1, min(runs, 3))
+            pairs = [run_store_once(plan, tmp, f"s{n}-{i}") for i in range(k)]
+            samples = [w / n * 1e6 for w, _ in pairs]
+            out[f"store-independent-reads-{n}"] = {
+                "nodes": n, "runs": k, "median_us_per_node": round(statistics.median(samples), 1),
+                "min_us_per_node": round(min(samples), 1), "max_us_per_node": round(max(samples), 1),
+                "cpu_median_us_per_node": round(statistics.median(c / n * 1e6 for _, c in pairs), 1)}
+    return out
+
+
 def bench_cel(runs: int) -> dict[str, Any]:
     """Evaluate expressions against a root that holds 200 completed nodes (outputs of each)."""
     plan = plan_independent(200)
@@ -130,6 +168,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--nodes", type=int, default=1000)
+    ap.add_argument("--store-sizes", type=int, nargs="*", default=[1000, 10_000],
+                    help="plan sizes of the store-on scenarios (none: skip them)")
+    ap.add_argument("--store-only", action="store_true", help="run only the store-on scenarios")
     args = ap.parse_args()
     n = args.nodes
     def devnull() -> EventSink:
@@ -146,6 +187,8 @@ def main() -> int:
         "mixed-inline-jsonl": (pm, devnull, True),
     }
     results: dict[str, Any] = {}
+    if args.store_only:
+        scenarios = {}
     for name, (plan, mk, inline) in scenarios.items():
         run_once(plan, mk(), inline)  # warm-up
         pairs = [run_once(plan, mk(), inline) for _ in range(args.runs)]
@@ -155,7 +198,8 @@ def main() -> int:
         results[name] = {"median_us_per_node": round(med, 1), "min_us_per_node": round(min(samples), 1),
                          "max_us_per_node": round(max(samples), 1), "cpu_median_us_per_node": round(cpu, 1),
                          "meets_target": med <= TARGET_US}
-    cel = bench_cel(args.runs)
+    store = bench_store(list(args.store_sizes), args.runs)
+    cel = bench_cel(args.runs) if not args.store_only else {}
     print(f"scheduler overhead per node, {n}-node plans, fake backend, {args.runs} runs (target <= {TARGET_US:.0f} us)")
     print(f"{'scenario':<20} {'median us':>10} {'min us':>8} {'max us':>8} {'cpu us':>8}  target")
     for name, r in results.items():
@@ -163,14 +207,25 @@ def main() -> int:
               f"{r['cpu_median_us_per_node']:>8}  {'ok' if r['meets_target'] else 'MISSED'}")
     print(f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: wall times grow with the load; "
           "'cpu us' is this process's CPU time per node)")
+    if store:
+        print("\nwith the SQLite run store on (DurableRunner, fsync per commit): independent reads")
+        print(f"{'scenario':<34} {'runs':>4} {'median us':>10} {'min us':>8} {'max us':>8} {'cpu us':>8}")
+        for name, r in store.items():
+            print(f"{name:<34} {r['runs']:>4} {r['median_us_per_node']:>10} {r['min_us_per_node']:>8} "
+                  f"{r['max_us_per_node']:>8} {r['cpu_median_us_per_node']:>8}")
     print("\nValueRef/CEL evaluation with 200 nodes of state (per evaluation)")
     print(f"{'expression':<20} {'median us':>10} {'min us':>8}")
     for name, r in cel.items():
         print(f"{name:<20} {r['median_us']:>10} {r['min_us']:>8}")
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps({"nodes": n, "runs": args.runs, "target_us_per_node": TARGET_US,
-                               "python": platform.python_version(), "machine": platform.machine(),
-                               "scheduler": results, "cel_200_nodes": cel}, indent=2) + "\n")
+    doc = {"nodes": n, "runs": args.runs, "target_us_per_node": TARGET_US, "python": platform.python_version(),
+           "machine": platform.machine(), "scheduler": results, "store": store, "cel_200_nodes": cel}
+    if args.store_only:  # keep the other scenarios of the last full run
+        try:
+            doc = {**json.loads(OUT.read_text()), "store": store}
+        except (OSError, ValueError):
+            pass
+    OUT.write_text(json.dumps(doc, indent=2) + "\n")
     print(f"\nwrote {OUT.relative_to(REPO)}")
     return 0
 

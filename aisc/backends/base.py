@@ -16,7 +16,7 @@ is re-sent.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import attrs
@@ -50,6 +50,9 @@ class BackendError(Exception):
     ``timeout``, ``rpc_unavailable``, ``validation``, ``policy_blocked``, ...). ``retryable`` says
     whether the same attempt may be tried again without risk (never true after a broadcast whose
     fate is unknown). ``details`` is JSON-able evidence (revert reason, logs, RPC error code).
+    ``events`` are engine events that happened before the failure, like :attr:`ExecResult.events`
+    (e.g. ``("tx_sent", {"tx_hash": ...})`` for a transaction that was broadcast and then reverted);
+    the engine emits them before its ``error`` event.
     """
 
     def __init__(
@@ -59,11 +62,13 @@ class BackendError(Exception):
         category: str = "execution_failed",
         retryable: bool = False,
         details: Mapping[str, Any] | None = None,
+        events: Sequence[tuple[str, Mapping[str, Any]]] = (),
     ) -> None:
         super().__init__(message)
         self.category = category
         self.retryable = retryable
         self.details: dict[str, Any] = dict(details or {})
+        self.events: tuple[tuple[str, Mapping[str, Any]], ...] = tuple(events)
 
 
 @attrs.frozen

@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from aisc import safe_regex
 from aisc.grammar.errors import CelEvalError
 from aisc.numeric import INTEGER_STRING, Dec, compare, parse_decimal_string, pow10
 from aisc.numeric import to_atomic as _to_atomic
@@ -126,11 +127,25 @@ def mul_div(a: Any, b: Any, denom: Any) -> int:
     return (x * y) // z
 
 
+POW_MAX_EXPONENT = 10_000
+POW_MAX_RESULT_BITS = 1 << 16
+"""``pow()`` refuses a result that could need more than 65,536 bits (about 19,700 decimal digits):
+far above uint256/int256 math, far below sizes that take noticeable time to compute."""
+
+
 def cel_pow(base: Any, exp: Any) -> int:
     if type(base) is not int:
         raise CelEvalError(f"pow() base must be an integer, got {type_name(base)}")
-    if type(exp) is not int or not 0 <= exp <= 10000:
-        raise CelEvalError("pow() exponent must be an integer in 0..10000")
+    if type(exp) is not int or not 0 <= exp <= POW_MAX_EXPONENT:
+        raise CelEvalError(f"pow() exponent must be an integer in 0..{POW_MAX_EXPONENT}")
+    # |base| < 2**bits, so |base**exp| < 2**(bits * exp): refuse before computing anything big.
+    # 0, 1 and -1 stay small for any exponent.
+    bits = abs(base).bit_length()
+    if bits > 1 and bits * exp > POW_MAX_RESULT_BITS:
+        raise CelEvalError(
+            f"pow() result too large: a {bits}-bit base to the power {exp} may need up to {bits * exp} bits "
+            f"(at most {POW_MAX_RESULT_BITS})"
+        )
     r: int = base**exp
     return r
 
@@ -274,23 +289,20 @@ def cel_ends_with(s: Any, suffix: Any) -> bool:
     return bool(s.endswith(suffix))
 
 
-_REGEX_CACHE: dict[str, re.Pattern[str]] = {}
-
-
 def cel_matches(s: Any, pattern: Any) -> bool:
     """``RegExp(pattern).test(s)``: a search, not a full match. Python ``re`` syntax (a common
-    subset of JavaScript's)."""
+    subset of JavaScript's), run by :mod:`aisc.safe_regex`: patterns of at most 1,000 characters,
+    and a search that takes longer than 50 ms fails instead of hanging (ReDoS)."""
     _strings("matches", s, pattern)
-    rx = _REGEX_CACHE.get(pattern)
-    if rx is None:
-        try:
-            rx = re.compile(pattern)
-        except re.error as e:
-            raise CelEvalError(f"matches() invalid regular expression: {e}") from None
-        if len(_REGEX_CACHE) > 512:
-            _REGEX_CACHE.clear()
-        _REGEX_CACHE[pattern] = rx
-    return rx.search(s) is not None
+    try:
+        return safe_regex.search(pattern, s)
+    except safe_regex.RegexTimeout:
+        raise CelEvalError(
+            f"matches() timed out after {safe_regex.MATCH_TIMEOUT_MS} ms: the pattern backtracks too much "
+            "(avoid nested or overlapping quantifiers such as (a+)+ or (a|a)*)"
+        ) from None
+    except safe_regex.RegexPatternError as e:
+        raise CelEvalError(f"matches() invalid regular expression: {e}") from None
 
 
 def cel_lower(s: Any) -> str:

@@ -10,7 +10,9 @@ from typing import Any
 import attrs
 
 from aisc.diagnostics import Diagnostic
+from aisc.ir.amounts import format_multiplier
 from aisc.ir.values import input_declarations
+from aisc.numeric import is_number
 from aisc.passes.model import Analysis, NodeInfo, Options, Workspace
 
 PLAN_SCHEMA = "ais-plan/0.0.3"
@@ -246,6 +248,7 @@ def _plan_ext(ws: Workspace, an: Analysis) -> dict[str, Any]:
             val = ws.pack.get(key)
             if val is not None:
                 pack[key] = val
+        _decimal_multipliers(pack)
         ext["pack"] = pack
     wf_policy = ws.workflow.get("policy")
     if wf_policy is not None:
@@ -256,6 +259,31 @@ def _plan_ext(ws: Workspace, an: Analysis) -> dict[str, Any]:
     if an.policy_summary:
         ext["policy"] = an.policy_summary
     return ext
+
+
+def _decimal_multipliers(pack: dict[str, Any]) -> None:
+    """``max_approval_multiplier`` as a DecimalString in the plan (``1.05`` in the pack YAML is an
+    exact number; the plan never carries a JSON number with a fraction). The policy pass has already
+    rejected a value that is not an exact decimal ≥ 1."""
+
+    def fix(hc: Any) -> Any:
+        if isinstance(hc, Mapping) and "max_approval_multiplier" in hc:
+            raw = hc["max_approval_multiplier"]
+            if is_number(raw):
+                return {**hc, "max_approval_multiplier": format_multiplier(raw)}
+        return hc
+
+    policy = pack.get("policy")
+    if isinstance(policy, Mapping):
+        pack["policy"] = {k: (fix(v) if k in ("hard_constraints_defaults", "hard_constraints") else v)
+                          for k, v in policy.items()}
+    overrides = pack.get("overrides")
+    actions = overrides.get("actions") if isinstance(overrides, Mapping) else None
+    if isinstance(overrides, Mapping) and isinstance(actions, Mapping):
+        pack["overrides"] = {**overrides, "actions": {
+            name: ({**body, "hard_constraints": fix(body["hard_constraints"])}
+                   if isinstance(body, Mapping) and "hard_constraints" in body else body)
+            for name, body in actions.items()}}
 
 
 def created_at(options: Options) -> str:

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aisc.diagnostics import Diagnostic, Related
+from aisc.ir import amounts
 from aisc.numeric import DECIMAL_STRING, INTEGER_STRING, UINT256_MAX, Dec, NumericError, parse_decimal_string
 from aisc.passes import _refs
 from aisc.passes.model import Analysis, Doc, NodeInfo, Workspace, pk
@@ -251,19 +252,59 @@ class _Limits:
         self.values: dict[str, Any] = {}  # key -> static value
         self.sources: dict[str, str] = {}  # key -> where it came from
         self.dynamic: dict[str, tuple[Any, str]] = {}  # key -> (ValueRef, source) to evaluate at run time
+        # amount limits in other units than values[key] ("1000000" base units vs "1.5 USDC"): they
+        # cannot be ordered without the token, so each one is checked (and guarded) as well
+        self.also: dict[str, list[tuple[Any, str]]] = {}
 
     def tighten(self, key: str, value: Any, source: str) -> None:
         cur = self.values.get(key)
-        if cur is None or _tighter(key, value, cur):
+        if cur is None:
             self.values[key] = value
             self.sources[key] = source
+        elif key in amounts.AMOUNT_LIMIT_KEYS and _cmp_limits(key, value, cur) is None:
+            if (value, source) not in self.also.setdefault(key, []):
+                self.also[key].append((value, source))
+        elif _tighter(key, value, cur):
+            self.values[key] = value
+            self.sources[key] = source
+
+    def amount_limits(self, key: str) -> list[tuple[Any, str]]:
+        """Every static limit of an amount key: the primary one, then those in other units."""
+        out = [(self.values[key], self.sources.get(key, key))] if key in self.values else []
+        return out + list(self.also.get(key, ()))
+
+
+def _cmp_limits(key: str, a: Any, b: Any) -> int | None:
+    """Order two limit values of ``key`` (-1/0/1), or None when they cannot be compared statically
+    (malformed, or amounts in different units: base units vs token units vs another symbol)."""
+    if key in amounts.AMOUNT_LIMIT_KEYS:
+        try:
+            la, lb = amounts.parse_amount_limit(a), amounts.parse_amount_limit(b)
+        except amounts.AmountFormatError:
+            return None
+        sa = la.symbol.lower() if la.symbol else None
+        sb = lb.symbol.lower() if lb.symbol else None
+        if la.base_units != lb.base_units or sa != sb:
+            return None
+        return _cmp(la.value, lb.value)
+    x, y = _exact(a), _exact(b)
+    return _cmp(x, y) if x is not None and y is not None else None
 
 
 def _tighter(key: str, new: Any, cur: Any) -> bool:
     if key == "allow_unlimited_approval":
         return new is False and cur is not False
-    a, b = _exact(new), _exact(cur)
-    return a is not None and b is not None and _cmp(a, b) < 0
+    c = _cmp_limits(key, new, cur)
+    return c is not None and c < 0
+
+
+def _looser(key: str, new: Any, cur: Any) -> bool:
+    """``new`` is less strict than ``cur`` (amounts in different units are not comparable here:
+    both stay in force)."""
+    if key == "allow_unlimited_approval":
+        return new is not False and cur is False
+    c = _cmp_limits(key, new, cur)
+    return c is not None and c > 0
 
 
 class _Policy:
@@ -311,14 +352,30 @@ class _Policy:
         return lim
 
     def check_limit_value(self, k: str, v: Any, doc: Doc, path: str) -> None:
-        if k in ("max_spend", "max_approval") and _exact(v) is None:
-            self.err("AISC-POL-010", f"{k} {v!r} is not an exact amount", doc, path,
-                     'write an integer string of base units ("1000000") or a decimal string of tokens ("1.5")')
+        """The one documented format (aisc.ir.amounts, docs/runtime.md): amounts are strings; a
+        multiplier is an exact decimal ≥ 1."""
+        if k in amounts.AMOUNT_LIMIT_KEYS:
+            if not isinstance(v, str):
+                self.err("AISC-POL-010", f"{k} {_show(v)} is not a string", doc, path, amounts.LIMIT_HINT)
+                return
+            try:
+                lim = amounts.parse_amount_limit(v)
+            except amounts.AmountFormatError as e:
+                self.err("AISC-POL-010", f"{k}: {e.message}", doc, path, e.hint)
+                return
+            if lim.symbol is not None:
+                tp = self.pack.get("token_policy") if self.pack is not None else None
+                allow = tp.get("allowlist") if isinstance(tp, Mapping) else None
+                if amounts.allowlist_entry(allow, chain=None, symbol=lim.symbol) is None:
+                    self.err("AISC-POL-010", f"{k} {v!r} names {lim.symbol}, which is not in the pack's "
+                             "token_policy.allowlist", doc, path,
+                             "use the symbol of an allowlisted token (its decimals convert the amount), or "
+                             "write the limit in base units")
         if k == "max_approval_multiplier":
-            m = _exact(v)
-            if m is None or _cmp(m, 1) < 0:
-                self.err("AISC-POL-010", f"max_approval_multiplier {v!r} must be an exact number ≥ 1", doc, path,
-                         "write e.g. 1.05 (approve at most 105% of the spend)")
+            try:
+                amounts.parse_multiplier(v, allow_number=True)
+            except amounts.AmountFormatError as e:
+                self.err("AISC-POL-010", f"{e.message} (an exact decimal ≥ 1 is required)", doc, path, e.hint)
 
     def workflow_policy(self, base: _Limits) -> None:
         """The workflow may only tighten the pack (tighten-only is not optional)."""
@@ -348,8 +405,7 @@ class _Policy:
                     v = raw["lit"]
                 self.check_limit_value(k, v, self.wf, path)
                 cur = base.values.get(k)
-                if cur is not None and not _tighter(k, v, cur) and v != cur and not (
-                        _exact(v) is not None and _exact(cur) is not None and _cmp(_exact(v), _exact(cur)) == 0):  # type: ignore[arg-type]
+                if cur is not None and _looser(k, v, cur):
                     self.err("AISC-POL-001", f"workflow policy {k}={_show(v)} loosens the pack's {_show(cur)}; "
                              "a workflow may only tighten the pack", self.wf, path,
                              f"use a value at least as strict as the pack's ({_show(cur)}) or remove it")
@@ -415,6 +471,7 @@ class _Policy:
         lim.values = dict(base.values)
         lim.sources = dict(base.sources)
         lim.dynamic = dict(base.dynamic)
+        lim.also = {k: list(v) for k, v in base.also.items()}
         if self.pack is not None:
             ov = self.pack.get("overrides")
             actions = ov.get("actions") if isinstance(ov, Mapping) else None
@@ -452,7 +509,7 @@ class _Policy:
                     lim.dynamic.setdefault(k, (hc[k], src))
                     continue
                 cur = lim.values.get(k)
-                if cur is not None and not _tighter(k, v, cur) and _exact(v) != _exact(cur) and v != cur:
+                if cur is not None and _looser(k, v, cur):
                     path = pk(f"{n.target_path}.hard_constraints", k)
                     self.diags.append(Diagnostic(
                         code="AISC-POL-011", severity="warning",
@@ -517,9 +574,11 @@ class _Policy:
                     self.guard(pid, {"kind": "allow_unlimited_approval", "allow": False,
                                      "source": lim.sources.get("allow_unlimited_approval", "policy")})
         limit_key = "max_approval" if field == "approval" else "max_spend"
-        limit = lim.values.get(limit_key)
-        if limit is not None:
-            la = self.limit_atomic(limit, token, chain)
+        for limit, limit_src in lim.amount_limits(limit_key):
+            res = self.resolve_limit(limit, token, chain)
+            if not res.applies:
+                continue  # a limit in another token's units ("1000 USDC" while this spends WETH)
+            la = res.atomic
             if dv is not UNKNOWN and la is not None:
                 amount = as_int(dv)
                 if field == "approval" and is_unlimited(dv):
@@ -528,13 +587,14 @@ class _Policy:
                     origin = " (through an input's default)" if v is UNKNOWN else ""
                     self.node_err(n, "AISC-POL-005" if field == "approval" else "AISC-POL-006",
                                   f"{where} {'approves' if field == 'approval' else 'spends'} {amount}{origin}, "
-                                  f"above {limit_key} {la} ({lim.sources.get(limit_key)})",
+                                  f"above {limit_key} {la} ({limit_src})",
                                   f"lower the amount to at most {la}")
             if v is UNKNOWN or st.via_input:
                 g: dict[str, Any] = {"kind": limit_key, "limit_atomic": str(la) if la is not None else limit,
-                                     "amount": vr, "source": lim.sources.get(limit_key)}
-                if isinstance(token, str):
-                    g["token"] = token
+                                     "amount": vr, "source": limit_src}
+                tok = token if isinstance(token, str) else res.token
+                if tok:
+                    g["token"] = tok
                 self.guard(pid, g)
         if limit_key in lim.dynamic:
             dyn, src = lim.dynamic[limit_key]
@@ -666,16 +726,17 @@ class _Policy:
             entry["nodes"] = list(tot["nodes"])
             summary[tkey] = entry
             for field, key, code in (("spend", "max_spend", "AISC-POL-014"), ("approval", "max_approval", "AISC-POL-014")):
-                limit = base.values.get(key)
                 total = tot[field]
-                if limit is None or total is None or len(tot["nodes"]) < 2:
+                if total is None or len(tot["nodes"]) < 2:
                     continue
-                la = self.limit_atomic(limit, tot.get("token"), str(tot.get("chain")))
-                if la is not None and total > la:
-                    self.err(code, f"the plan's worst-case total {field} of {tkey} is {total} over "
-                             f"{len(tot['nodes'])} writes ({', '.join(tot['nodes'])}), above {key} {la} "
-                             f"({base.sources.get(key)})", self.wf, "$.nodes",
-                             f"split the work across runs or lower the amounts to a total ≤ {la}")
+                for limit, limit_src in base.amount_limits(key):
+                    res = self.resolve_limit(limit, tot.get("token"), str(tot.get("chain")))
+                    la = res.atomic if res.applies else None
+                    if la is not None and total > la:
+                        self.err(code, f"the plan's worst-case total {field} of {tkey} is {total} over "
+                                 f"{len(tot['nodes'])} writes ({', '.join(tot['nodes'])}), above {key} {la} "
+                                 f"({limit_src})", self.wf, "$.nodes",
+                                 f"split the work across runs or lower the amounts to a total ≤ {la}")
             if (tot["approval"] is not None and tot["approval"] >= UINT256_MAX and len(tot["nodes"]) > 1
                     and base.values.get("allow_unlimited_approval") is False
                     and not any(d.code == "AISC-POL-004" for d in self.diags)):
@@ -688,22 +749,14 @@ class _Policy:
 
     # ------------------------------------------------------------------ helpers
 
-    def limit_atomic(self, limit: Any, token: Any, chain: str) -> int | None:
-        """A pack amount limit in base units: IntegerString as is; a decimal needs the token's decimals."""
-        if as_int(limit) is not None and not isinstance(limit, Dec):
-            return as_int(limit)
-        amount = _exact(limit)
-        if amount is None:
-            return None
-        decimals = self.token_decimals(token, chain)
-        if decimals is None:
-            return None
-        from aisc.numeric import to_atomic
-
-        try:
-            return to_atomic(amount, decimals)
-        except NumericError:
-            return None
+    def resolve_limit(self, limit: Any, token: Any, chain: str) -> amounts.LimitResolution:
+        """A pack amount limit for a write spending ``token`` on ``chain`` (aisc.ir.amounts): base
+        units as is; token units with the allowlist's decimals; a symbol limit only for its token."""
+        tp = self.pack.get("token_policy") if self.pack is not None else None
+        allow = tp.get("allowlist") if isinstance(tp, Mapping) else None
+        tok = token if isinstance(token, str) else None
+        return amounts.resolve_amount_limit(limit, chain=chain, token=tok, decimals=self.token_decimals(tok, chain),
+                                            allowlist=allow)
 
     def token_decimals(self, token: Any, chain: str) -> int | None:
         if self.pack is None or not isinstance(token, str):

@@ -247,11 +247,14 @@ class _IntentOnlyStore:
         self.store.record_intent(run_id, node_id, attempt, intent)
 
 
-def restore(engine: Engine, snapshot: Mapping[str, Any]) -> None:
+def restore(engine: Engine, snapshot: Mapping[str, Any], *, incremental: bool = True) -> None:
     """Put a checkpoint back into a fresh engine: root, confirmations, node states, attempts.
 
     Complete nodes (done/skipped) stay complete; every other node becomes pending again (a paused
     node is re-checked, a failed one gets a new attempt). Raises ResumeError on a mismatched plan.
+    ``incremental``: the store already holds this state as incremental rows, so the next checkpoint
+    only writes what changes from here (the nodes put back to pending, then the run's progress);
+    False (a full snapshot of an older store) makes the next checkpoint write everything.
     """
     nodes = snapshot.get("nodes")
     if not isinstance(nodes, Mapping) or set(nodes) != set(engine.runs):
@@ -272,10 +275,14 @@ def restore(engine: Engine, snapshot: Mapping[str, Any]) -> None:
             r.state = st
             complete.add(nid)
         else:
+            if st != "pending" or r.error is not None or ns.get("pause") is not None:
+                engine._dirty_nodes.add(nid)
             r.state = "pending"
             r.error = None
             r.failure = None
             r.pause = None
+    if incremental:
+        engine._dirty_all = False
     for n in engine.plan.nodes:
         engine._waiting_deps[n.id] = len({d for d in n.dep_ids if d not in complete})
     cands = [r.index for r in engine.runs.values() if r.state == "pending" and engine._waiting_deps[r.node.id] == 0]
@@ -438,7 +445,8 @@ class DurableRunner:
         if resumed and self.store is not None:
             engine.events.seq = self.store.last_event_seq(run_id) + 1
             if snapshot is not None:
-                restore(engine, snapshot)
+                restore(engine, snapshot, incremental=self.store.is_incremental(run_id))
+        ran = False  # after a normal run the sinks stay open for the compensations (closed below)
         try:
             d = self.hooks.pre_execution(plan_json, context) if self.hooks else HookDecision()
             if d.action == "veto" or (d.action == "pause" and not opts.auto_confirm):
@@ -449,6 +457,7 @@ class DurableRunner:
             if resumed and self.store is not None:
                 reconciled = reconcile(engine, self.store, self.router, guard)
             result = engine.run()
+            ran = True
         except Exception as e:
             reason = f"{type(e).__name__}: {e}"
             guard.note("panic", {"reason": reason})
@@ -458,16 +467,21 @@ class DurableRunner:
                 self.store.set_status(run_id, "internal", category=cat.INTERNAL, error=reason)
             raise
         finally:
-            sink.close()
+            if not ran:
+                sink.close()
         first = errors.first or {}
         category = cat.of_run_status(result.status, first.get("category"))
         comps: list[dict[str, Any]] = []
-        if result.status in ("failed", "timeout"):
-            wrote = [n for n in plan.nodes if io_kind(n.execution_type) == "write" and result.nodes[n.id].state == "done"]
-            if wrote and self.hooks:
-                self.hooks.on_panic(run_id, f"run failed after {len(wrote)} write(s): {result.error}", context)
-            if wrote and self.compensate and any(specs_of(n) for n in wrote):
-                comps = self._compensate(plan, engine, guard, result)
+        try:  # the sinks stay open until the compensations (which emit through them) are done
+            if result.status in ("failed", "timeout"):
+                wrote = [n for n in plan.nodes
+                         if io_kind(n.execution_type) == "write" and result.nodes[n.id].state == "done"]
+                if wrote and self.hooks:
+                    self.hooks.on_panic(run_id, f"run failed after {len(wrote)} write(s): {result.error}", context)
+                if wrote and self.compensate and any(specs_of(n) for n in wrote):
+                    comps = self._compensate(plan, engine, guard, result)
+        finally:
+            sink.close()
         error = result.error
         if result.status in ("paused", "policy_blocked") and result.paused:
             error = str(result.paused[0].get("reason") or "")

@@ -45,6 +45,7 @@ from aisc.runtime.patch import (
     is_missing,
     merge_ref,
     set_ref,
+    split_path,
 )
 from aisc.runtime.wallet import fill_wallet_address
 
@@ -192,6 +193,8 @@ class Engine:
         self.commands = commands
         self.store = store
         self.root = new_root(normalize_inputs(plan.aisc_extensions.get("inputs"), inputs), ctx)  # typed inputs
+        if not self.root["ctx"]["capabilities"] and self.opts.capabilities:  # R031: what this engine supports
+            self.root["ctx"]["capabilities"] = sorted(self.opts.capabilities)
         fill_wallet_address(self.root["ctx"], [(n.chain, n.execution_type) for n in plan.nodes], router)
         self._lock = threading.RLock()
         self._detect_choices: dict[str, Any] = {}
@@ -222,6 +225,13 @@ class Engine:
         self._cancelled = False
         self._fatal: str | None = None
         self._pool: ThreadPoolExecutor | None = None
+        # incremental checkpoints: what changed since the last commit (docs/durability.md)
+        self._dirty_all = True  # the first checkpoint of a run holds everything
+        self._dirty_nodes: set[str] = set()
+        self._dirty_sections: set[str] = set()
+        self._dirty_parts: set[tuple[str, str]] = set()
+        self._dirty_confirmed = False
+        self._ckpt_pending = False
 
     # ------------------------------------------------------------------ public
 
@@ -231,6 +241,12 @@ class Engine:
                                         thread_name_prefix="aisc-node")
         try:
             return self._loop()
+        except BaseException:
+            try:  # keep what completed before the error
+                self._flush_checkpoint()
+            except Exception:  # noqa: BLE001 - the original error is the one to report
+                pass
+            raise
         finally:
             self._pool.shutdown(wait=True)
 
@@ -240,10 +256,17 @@ class Engine:
             "run_id": self.run_id,
             "root": self.root,
             "confirmed": sorted(self.confirmed),
-            "nodes": {nid: {"state": r.state, "attempts": r.attempts, "intents": list(r.intents),
-                            **({"error": r.error} if r.error else {})}
-                      for nid, r in self.runs.items()},
+            "nodes": {nid: self._node_entry(r) for nid, r in self.runs.items()},
         }
+
+    @staticmethod
+    def _node_entry(r: NodeRun) -> dict[str, Any]:
+        e: dict[str, Any] = {"state": r.state, "attempts": r.attempts, "intents": list(r.intents)}
+        if r.error:
+            e["error"] = r.error
+        if r.pause:
+            e["pause"] = {"kind": r.pause.get("kind"), "reason": r.pause.get("reason")}
+        return e
 
     def dry_run(self) -> list[dict[str, Any]]:
         """Evaluate readiness and the policy gate of every node in plan order; execute nothing.
@@ -265,6 +288,7 @@ class Engine:
                 if dep:
                     with self._lock:
                         merge_ref(self.root, "contracts", dict(dep))
+                        self._dirty_sections.add("contracts")
                         rd = self._readiness(r)
             if rd["state"] == "skipped":
                 rows.append({**row, "status": "skipped", "details": "condition=false"})
@@ -303,6 +327,7 @@ class Engine:
         while True:
             if not self._cancelled:
                 self._schedule()
+            self._flush_checkpoint()  # before waiting, sleeping, pausing or finishing
             if self._running:
                 self._drain(block=True)
                 continue
@@ -403,6 +428,7 @@ class Engine:
     # ------------------------------------------------------------------ one node: readiness → dispatch
 
     def _start(self, r: NodeRun) -> None:
+        self._flush_checkpoint()  # results are durable before any other node starts
         n = r.node
         with self._lock:
             rd = self._readiness(r)
@@ -437,6 +463,7 @@ class Engine:
         r.io = io
         r.state = "running"
         r.attempts += 1
+        self._dirty_nodes.add(n.id)
         if r.started_at is None:
             r.started_at = self.opts.clock()
         if io == "read":
@@ -488,6 +515,7 @@ class Engine:
                     "nonce": intent.nonce, "blockhash": intent.blockhash, "attempt": r.attempts}
             with self._lock:
                 r.intents.append(data)
+                self._dirty_nodes.add(n.id)
             if self.store is not None:
                 self.store.record_intent(self.run_id, n.id, r.attempts, {**data, "raw": intent.raw})
 
@@ -559,9 +587,11 @@ class Engine:
                         errors.append(f"calculated_fields evaluation failed: {f['name']}")
                     break
                 set_ref(self.root, f"calculated.{f['name']}", v)
+                self._mark_path(f"calculated.{f['name']}")
                 calc_out[f["name"]] = v
             if calc_out:
                 merge_ref(self.root, f"nodes.{n.id}.calculated", calc_out)
+                self._mark_path(f"nodes.{n.id}")
             if missing or errors:
                 return _blocked(missing, needs_detect, errors, params)
         if n.condition is not None and step_condition:
@@ -601,6 +631,7 @@ class Engine:
                 patch = {"op": "merge", "path": "contracts", "value": dict(deployment)}
                 with self._lock:
                     apply_patches(self.root, [patch])
+                    self._dirty_sections.add("contracts")
                 self.events.emit("solver_applied", {"patches": [patch]}, node_id=n.id)
                 patched = True
             else:
@@ -721,6 +752,7 @@ class Engine:
             self._writes[r.lane] -= 1
         if self._cancelled:
             r.state = "cancelled"
+            self._dirty_nodes.add(n.id)
             return
         if isinstance(res, BaseException):
             retryable = isinstance(res, BackendError) and res.retryable
@@ -783,6 +815,7 @@ class Engine:
             due = min(due, started + n.timeout_ms / 1000)
         r.state = "waiting"
         r.next_attempt_at = due
+        self._dirty_nodes.add(n.id)
         heapq.heappush(self._timers, (due, r.index))
         wall_ms = int(time.time() * 1000) + int(max(0.0, due - now) * 1000)
         self.events.emit("node_waiting", {"attempts": r.attempts, "next_attempt_at_ms": wall_ms}, node_id=n.id)
@@ -818,11 +851,14 @@ class Engine:
                     merge_ref(self.root, w.path, out)
                 else:
                     set_ref(self.root, w.path, out)
+                self._mark_path(w.path)
         else:
             merge_ref(self.root, f"nodes.{n.id}.outputs", out)
+            self._dirty_parts.add(("nodes", n.id))
         if r.io == "read":
             qid = (n.source.query if n.source and n.source.query else None) or n.id
             self.root["query"][qid] = out
+            self._dirty_parts.add(("query", qid))
 
     def _complete(self, r: NodeRun, state: NodeState) -> None:
         r.state = state
@@ -832,7 +868,7 @@ class Engine:
             self._waiting_deps[dep] -= 1
             if self._waiting_deps[dep] == 0:
                 self._push_candidate(self.runs[dep].index)
-        self._checkpoint()
+        self._checkpoint(r)
 
     def _fail(self, r: NodeRun, message: str, *, retryable: bool, exc: BaseException | None = None,
               failure: str = "failed", name: str | None = None) -> None:
@@ -846,11 +882,13 @@ class Engine:
             data["category"] = exc.category
             if exc.details:
                 data["details"] = exc.details
+            for etype, edata in getattr(exc, "events", ()):  # e.g. tx_sent of a tx that then reverted
+                self.events.emit(etype, edata, node_id=r.node.id)
         self.events.emit("error", data, node_id=r.node.id)
         self._fatal = self._fatal or message
         if self.opts.stop_on_error:
             self._stop = True
-        self._checkpoint()
+        self._checkpoint(r)
 
     def _pause(self, r: NodeRun, reason: str, details: Mapping[str, Any], *, kind: str,
                event: str = "need_user_confirm") -> None:
@@ -868,19 +906,73 @@ class Engine:
             d.setdefault("can_confirm", kind in ("confirm",))
         r.pause = {"kind": kind, "reason": reason, "details": d}
         self.events.emit(event, {"reason": reason, "details": d}, node_id=n.id)
-        self._checkpoint()
+        self._checkpoint(r)
 
     def _pause_info(self, r: NodeRun) -> dict[str, Any]:
         p = r.pause or {}
         return {"node": r.node.id, "reason": p.get("reason", ""), "details": {"kind": p.get("kind"),
                                                                            **dict(p.get("details") or {})}}
 
-    def _checkpoint(self) -> None:
+    def _checkpoint(self, r: NodeRun) -> None:
+        """A state transition of ``r``: its checkpoint is committed before the next node starts,
+        before the scheduler waits, sleeps or pauses, and before the run returns; transitions that
+        happen together (results drained at once) share one commit."""
         if self.store is None:
             return
+        self._dirty_nodes.add(r.node.id)
+        self._ckpt_pending = True
+
+    def _mark_path(self, path: str) -> None:
+        """Record that the root changed at ``path`` (a ref path): its part is saved at the next commit."""
+        segs = split_path(path)
+        if len(segs) >= 2:
+            self._dirty_parts.add((segs[0], segs[1]))
+        elif segs:
+            self._dirty_sections.add(segs[0])
+
+    def _take_delta(self) -> Any:
+        from aisc.runtime.store import DELETED, Delta
+
+        if self._dirty_all:
+            delta = Delta(nodes={nid: self._node_entry(r) for nid, r in self.runs.items()},
+                          sections=dict(self.root), confirmed=sorted(self.confirmed), full=True)
+        else:
+            sections = {s: self.root[s] for s in self._dirty_sections if s in self.root}
+            parts: dict[tuple[str, str], Any] = {}
+            for sec, key in self._dirty_parts:
+                if sec in sections or sec not in self.root:
+                    continue
+                box = self.root[sec]
+                if isinstance(box, Mapping):
+                    parts[(sec, key)] = box.get(key, DELETED)
+                else:
+                    sections[sec] = box
+            nodes = sorted(self._dirty_nodes, key=lambda nid: self.runs[nid].index)
+            delta = Delta(nodes={nid: self._node_entry(self.runs[nid]) for nid in nodes}, sections=sections,
+                          parts=parts, confirmed=sorted(self.confirmed) if self._dirty_confirmed else None)
+        self._dirty_all = self._dirty_confirmed = False
+        self._dirty_nodes.clear()
+        self._dirty_sections.clear()
+        self._dirty_parts.clear()
+        return delta
+
+    def _flush_checkpoint(self) -> None:
+        """Commit the pending checkpoint (a no-op when nothing is pending)."""
+        if not self._ckpt_pending or self.store is None:
+            return
+        save_delta = getattr(self.store, "save_delta", None)
+        changed: list[str] | None = None
         with self._lock:
-            info = self.store.save(self.run_id, self.snapshot())
-        self.events.emit("checkpoint_saved", {"checkpoint": dict(info)})
+            self._ckpt_pending = False
+            if save_delta is None:  # a store that only takes whole snapshots
+                info = dict(self.store.save(self.run_id, self.snapshot()))
+            else:
+                delta = self._take_delta()
+                changed = None if delta.full else list(delta.nodes)
+                info = dict(save_delta(self.run_id, delta))
+        if changed is not None:
+            info["nodes"] = changed
+        self.events.emit("checkpoint_saved", {"checkpoint": info})
 
     # ------------------------------------------------------------------ commands (while paused)
 
@@ -921,6 +1013,7 @@ class Engine:
         r.state = "pending"
         r.pause = None
         r.failure = None
+        self._dirty_nodes.add(r.node.id)
         self._push_candidate(r.index)
 
     def _cmd_confirm(self, summary: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
@@ -945,6 +1038,7 @@ class Engine:
             det = r.pause.get("details") or {}
             scope = (det.get("confirmation_scope") or {}).get("key") or r.node.id
             self.confirmed.add(scope)
+            self._dirty_confirmed = True
             self._requeue(r)
         self.events.emit("command_accepted", {"command": dict(summary),
                                               "details": {"confirmed": [r.node.id for r in targets]}})
@@ -955,6 +1049,7 @@ class Engine:
         guard = self.opts.patch_guard if self.opts.patch_guard.enabled else GuardPolicy()
         try:
             with self._lock:
+                self._dirty_sections.update(self.root)  # rare: save the whole root at the next commit
                 res = apply_patches(self.root, patches, guard=guard)
         except RuntimePatchError as e:
             audit = e.details.get("audit") or {"patch_count": len(patches) if isinstance(patches, list) else 0,
@@ -1010,6 +1105,7 @@ class Engine:
         for r in self.runs.values():
             if r.state in ("pending", "paused", "waiting"):
                 r.state = "cancelled"
+                self._dirty_nodes.add(r.node.id)
         self.events.emit("command_accepted", {"command": dict(summary),
                                               "details": {"cancelled": True, **(
                                                   {"reason": data["reason"]} if isinstance(

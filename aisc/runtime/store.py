@@ -4,12 +4,24 @@
 so every commit is fsync'd before it returns). One database file holds every run; the default is
 ``$AISC_HOME/runs.db`` with ``AISC_HOME`` defaulting to ``~/.aisc`` (:func:`default_store_path`).
 
-Tables (schema ``aisc-runs/1``):
+Tables (schema ``aisc-runs/2``; a ``aisc-runs/1`` store is upgraded in place, its runs stay readable):
 
-- ``runs``: run_id, plan hash, plan JSON, status, created/updated, the latest state snapshot and its
-  sequence number, launch options (config, flags; secrets removed), final error and category.
-- ``checkpoints``: every snapshot the engine saved (``aisc replay --run ID --until-node N`` reads
-  them back).
+- ``runs``: run_id, plan hash, plan JSON, status, created/updated, the checkpoint sequence number,
+  launch options (config, flags; secrets removed), final error and category.
+- Incremental checkpoints (what the engine writes, :meth:`SqliteStore.save_delta`): one commit per
+  checkpoint holds only what changed since the previous one, so its cost does not grow with the
+  number of nodes already done:
+
+  - ``run_state``: the run-level record (checkpoint sequence number, confirmed scopes);
+  - ``node_states``: one row per node (state, attempts, intents, error, pause), rewritten when the
+    node changes;
+  - ``root_parts``: the runtime root cut into parts, one row per key of a root section
+    (``nodes.<id>``, ``query.<id>``, ``calculated.<name>``, ...), rewritten when that part changes;
+  - ``deltas``: the log of every checkpoint's changes (``aisc replay --run ID --until-node N``
+    folds it back into the state at that moment).
+
+- ``checkpoints``: full snapshots written by :meth:`SqliteStore.save` (``aisc-runs/1`` runs and
+  callers that hand over a whole snapshot).
 - ``intents``: one row per transaction intent, written *before* the broadcast
   (status ``intent → sent | confirmed | failed | dropped``).
 - ``events``: the run's engine events (flushed with the next state commit, and on close).
@@ -39,7 +51,8 @@ import attrs
 
 from aisc.runtime.events import now_rfc3339, redact
 
-STORE_SCHEMA = "aisc-runs/1"
+STORE_SCHEMA = "aisc-runs/2"
+_UPGRADABLE = ("aisc-runs/1",)  # older layouts this version upgrades in place (additive tables)
 INTENT_STATUSES = ("intent", "sent", "confirmed", "failed", "dropped")
 OPEN_INTENT_STATUSES = ("intent", "sent")
 CRASH_POINTS = ("before_node", "after_node", "after_intent", "after_broadcast")
@@ -253,7 +266,46 @@ CREATE TABLE IF NOT EXISTS notes (
     id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, ts TEXT NOT NULL, kind TEXT NOT NULL,
     node_id TEXT, data_json TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS notes_by_run ON notes (run_id, id);
+CREATE TABLE IF NOT EXISTS run_state (
+    run_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, confirmed_json TEXT NOT NULL DEFAULT '[]');
+CREATE TABLE IF NOT EXISTS node_states (
+    run_id TEXT NOT NULL, node_id TEXT NOT NULL, seq INTEGER NOT NULL, state_json TEXT NOT NULL,
+    PRIMARY KEY (run_id, node_id));
+CREATE TABLE IF NOT EXISTS root_parts (
+    run_id TEXT NOT NULL, section TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, value_json TEXT NOT NULL,
+    PRIMARY KEY (run_id, section, key));
+CREATE TABLE IF NOT EXISTS deltas (
+    run_id TEXT NOT NULL, seq INTEGER NOT NULL, created_at TEXT NOT NULL, delta_json TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq));
 """
+
+# the section order of a fresh runtime root (aisc.runtime.engine.new_root)
+_ROOT_ORDER = {k: i for i, k in enumerate(("inputs", "params", "ctx", "query", "contracts", "calculated", "policy",
+                                           "nodes"))}
+# root_parts.key: WHOLE for a section stored as one value (a non-object section, or the marker {}
+# of an object section), KEY_PREFIX + key for one key of an object section
+WHOLE = "="
+KEY_PREFIX = "."
+DELETED = {"__aisc_deleted": True}
+"""Marker of a removed root part in a delta log entry."""
+
+
+@attrs.frozen
+class Delta:
+    """What changed since the previous checkpoint (handed to :meth:`SqliteStore.save_delta`).
+
+    ``nodes``: ``{node_id: entry}`` (the node entry of ``Engine.snapshot()``); ``sections``: root
+    sections written whole; ``parts``: ``{(section, key): value}`` for one key of an object section,
+    :data:`DELETED` when the key is gone; ``confirmed``: the confirmed scopes when they changed;
+    ``full``: this is the first checkpoint of a run (everything is in it).
+    """
+
+    nodes: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
+    sections: Mapping[str, Any] = attrs.field(factory=dict)
+    parts: Mapping[tuple[str, str], Any] = attrs.field(factory=dict)
+    confirmed: Sequence[str] | None = None
+    full: bool = False
+
 
 
 class SqliteStore:
@@ -277,6 +329,8 @@ class SqliteStore:
             row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             if row is None:
                 self._db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)", (STORE_SCHEMA,))
+            elif row[0] in _UPGRADABLE:
+                self._db.execute("UPDATE meta SET value=? WHERE key='schema'", (STORE_SCHEMA,))
             elif row[0] != STORE_SCHEMA:
                 raise StoreError("AISC-STORE-002", f"{p} is a run store of schema {row[0]!r}, not {STORE_SCHEMA!r}",
                                  "use another --store path, or the aisc version that wrote this store")
@@ -347,7 +401,12 @@ class SqliteStore:
         if row is None:
             raise StoreError("AISC-STORE-003", f"no run {run_id!r} in {self.path}",
                              "list the stored runs with 'aisc runs list' (and check --store)")
-        return self._record(row, full)
+        rec = self._record(row, full)
+        if full:
+            inc = self._incremental_state(run_id)
+            if inc is not None:
+                rec = attrs.evolve(rec, state=inc)
+        return rec
 
     def _record(self, row: Sequence[Any], full: bool) -> RunRecord:
         return RunRecord(
@@ -405,6 +464,106 @@ class SqliteStore:
         seq = self._tx(body)
         self._after_save(run_id, state)
         return {"store": "sqlite", "run_id": run_id, "seq": seq}
+
+    def save_delta(self, run_id: str, delta: Delta) -> Mapping[str, Any]:
+        """Commit one incremental checkpoint (changed node rows, changed root parts, the run-level
+        record, a ``deltas`` log row and the buffered events) in one transaction.
+
+        The cost depends on the size of the change, not on the size of the run.
+        """
+        now = now_rfc3339()
+        nodes = [(nid, dumps(scrub(dict(e)))) for nid, e in delta.nodes.items()]
+        sections: list[tuple[str, Any, list[tuple[str, str]]]] = []
+        for sec, value in delta.sections.items():
+            v = scrub(value) if isinstance(value, Mapping | list | tuple) else value
+            if isinstance(v, Mapping):
+                sections.append((sec, dumps({}), [(KEY_PREFIX + str(k), dumps(x)) for k, x in v.items()]))
+            else:
+                sections.append((sec, dumps(v), []))
+        parts: list[tuple[str, str, str | None]] = []
+        for (sec, key), value in delta.parts.items():
+            if value is DELETED:
+                parts.append((sec, KEY_PREFIX + key, None))
+            else:
+                parts.append((sec, KEY_PREFIX + key, dumps(scrub({key: value})[key])))
+        log: dict[str, Any] = {"nodes": {nid: {"$json": text} for nid, text in nodes}}
+        if delta.full:
+            log["full"] = True
+        if delta.confirmed is not None:
+            log["confirmed"] = sorted(str(c) for c in delta.confirmed)
+        # the log repeats the JSON texts already made for the rows (spliced in, not re-encoded)
+        log_text = _splice(log, sections, parts)
+
+        def body() -> int:
+            row = self._db.execute("SELECT state_seq FROM runs WHERE run_id=?", (run_id,)).fetchone()
+            if row is None:
+                raise StoreError("AISC-STORE-003", f"no run {run_id!r} in {self.path}", "create the run first")
+            seq = int(row[0]) + 1
+            db = self._db
+            db.execute("UPDATE runs SET state_seq=?, updated_at=? WHERE run_id=?", (seq, now, run_id))
+            if delta.confirmed is not None or delta.full:
+                db.execute("INSERT INTO run_state(run_id, seq, confirmed_json) VALUES (?, ?, ?) ON CONFLICT(run_id) "
+                           "DO UPDATE SET seq=excluded.seq, confirmed_json=excluded.confirmed_json",
+                           (run_id, seq, dumps(log.get("confirmed", []))))
+            else:
+                db.execute("UPDATE run_state SET seq=? WHERE run_id=?", (seq, run_id))
+            if delta.full:
+                for table in ("node_states", "root_parts"):
+                    db.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
+            if nodes:
+                db.executemany("INSERT INTO node_states(run_id, node_id, seq, state_json) VALUES (?, ?, ?, ?) "
+                               "ON CONFLICT(run_id, node_id) DO UPDATE SET seq=excluded.seq, "
+                               "state_json=excluded.state_json", [(run_id, nid, seq, t) for nid, t in nodes])
+            upsert = ("INSERT INTO root_parts(run_id, section, key, seq, value_json) VALUES (?, ?, ?, ?, ?) "
+                      "ON CONFLICT(run_id, section, key) DO UPDATE SET seq=excluded.seq, value_json=excluded.value_json")
+            for sec, head, keys in sections:
+                db.execute("DELETE FROM root_parts WHERE run_id=? AND section=?", (run_id, sec))
+                db.execute(upsert, (run_id, sec, WHOLE, seq, head))
+                if keys:
+                    db.executemany(upsert, [(run_id, sec, k, seq, t) for k, t in keys])
+            for sec, key, text in parts:
+                if text is None:
+                    db.execute("DELETE FROM root_parts WHERE run_id=? AND section=? AND key=?", (run_id, sec, key))
+                else:
+                    db.execute(upsert, (run_id, sec, key, seq, text))
+            db.execute("INSERT INTO deltas(run_id, seq, created_at, delta_json) VALUES (?, ?, ?, ?)",
+                       (run_id, seq, now, log_text))
+            return seq
+
+        seq = self._tx(body)
+        for nid, entry in delta.nodes.items():
+            if entry.get("state") in ("done", "skipped"):
+                self.crash_point("after_node", nid)
+        return {"store": "sqlite", "run_id": run_id, "seq": seq}
+
+    def state(self, run_id: str) -> dict[str, Any] | None:
+        """The latest checkpointed state ``{run_id, root, confirmed, nodes}`` (None before the
+        first checkpoint), rebuilt from the incremental rows or read from a full snapshot."""
+        return self.get_run(run_id).state
+
+    def is_incremental(self, run_id: str) -> bool:
+        """True when the run's state is kept as incremental rows (runs written by this version)."""
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM run_state WHERE run_id=?", (run_id,)).fetchone() is not None
+
+    def _incremental_state(self, run_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            head = self._db.execute("SELECT confirmed_json FROM run_state WHERE run_id=?", (run_id,)).fetchone()
+            if head is None:
+                return None
+            node_rows = self._db.execute(
+                "SELECT node_id, state_json FROM node_states WHERE run_id=? ORDER BY rowid", (run_id,)).fetchall()
+            part_rows = self._db.execute(
+                "SELECT section, key, value_json FROM root_parts WHERE run_id=? ORDER BY rowid", (run_id,)).fetchall()
+        root: dict[str, Any] = {}
+        wholes = {sec: text for sec, key, text in part_rows if key == WHOLE}
+        for sec in sorted(wholes, key=lambda x: (_ROOT_ORDER.get(x, len(_ROOT_ORDER)), x)):
+            root[sec] = loads(wholes[sec])
+        for sec, key, text in part_rows:
+            if key != WHOLE and isinstance(root.get(sec), dict):
+                root[sec][key[len(KEY_PREFIX):]] = loads(text)
+        return {"run_id": run_id, "root": root, "confirmed": list(loads(head[0])),
+                "nodes": {nid: loads(text) for nid, text in node_rows}}
 
     def _after_save(self, run_id: str, state: Mapping[str, Any]) -> None:
         nodes = state.get("nodes")
@@ -466,11 +625,17 @@ class SqliteStore:
 
     # ------------------------------------------------------------------ checkpoints, events, notes
 
-    def checkpoints(self, run_id: str) -> list[tuple[int, str, dict[str, Any]]]:
+    def checkpoints(self, run_id: str) -> CheckpointLog:
+        """Every checkpoint of the run in order, as ``(seq, created_at, state)`` (see
+        :class:`CheckpointLog`): folded from the ``deltas`` log, or read from full snapshots."""
         with self._lock:
+            rows = self._db.execute("SELECT seq, created_at, delta_json FROM deltas WHERE run_id=? ORDER BY seq",
+                                    (run_id,)).fetchall()
+            if rows:
+                return CheckpointLog(run_id, [(int(r[0]), str(r[1]), str(r[2])) for r in rows], incremental=True)
             rows = self._db.execute("SELECT seq, created_at, state_json FROM checkpoints WHERE run_id=? ORDER BY seq",
                                     (run_id,)).fetchall()
-        return [(int(r[0]), str(r[1]), loads(r[2])) for r in rows]
+        return CheckpointLog(run_id, [(int(r[0]), str(r[1]), str(r[2])) for r in rows], incremental=False)
 
     def event_sink(self, run_id: str) -> StoreEventSink:
         return StoreEventSink(self, run_id)
@@ -519,10 +684,103 @@ class SqliteStore:
 
     def delete_run(self, run_id: str) -> None:
         def body() -> None:
-            for table in ("runs", "checkpoints", "intents", "events", "notes"):
+            for table in ("runs", "checkpoints", "intents", "events", "notes", "run_state", "node_states",
+                          "root_parts", "deltas"):
                 self._db.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
 
         self._tx(body)
+
+
+def _splice(log: dict[str, Any], sections: Sequence[tuple[str, str, Sequence[tuple[str, str]]]],
+            parts: Sequence[tuple[str, str, str | None]]) -> str:
+    """The JSON text of a delta log entry, reusing the JSON texts of its rows.
+
+    ``{"nodes": {id: entry}, "sections": {name: value}, "parts": [[section, key, value|DELETED]],
+    "confirmed"?: [...], "full"?: true}``.
+    """
+    import json
+
+    def jstr(x: str) -> str:
+        return json.dumps(x, ensure_ascii=False)
+
+    nodes = ",".join(f"{jstr(nid)}:{e['$json']}" for nid, e in log["nodes"].items())
+    secs = []
+    for sec, head, keys in sections:
+        if keys:
+            secs.append(jstr(sec) + ":{" + ",".join(f"{jstr(k[len(KEY_PREFIX):])}:{t}" for k, t in keys) + "}")
+        else:
+            secs.append(f"{jstr(sec)}:{head}")
+    deleted = dumps(DELETED)
+    prts = ",".join(f"[{jstr(sec)},{jstr(key[len(KEY_PREFIX):])},{t if t is not None else deleted}]"
+                    for sec, key, t in parts)
+    extra = "".join(f",{jstr(k)}:{dumps(log[k])}" for k in ("confirmed", "full") if k in log)
+    return f'{{"nodes":{{{nodes}}},"sections":{{{",".join(secs)}}},"parts":[{prts}]{extra}}}'
+
+
+def apply_delta(state: dict[str, Any], delta: Mapping[str, Any]) -> None:
+    """Fold one ``deltas`` log entry (as loaded) into ``state`` (``{root, confirmed, nodes}``) in place."""
+    if delta.get("full"):
+        state["root"] = {}
+        state["nodes"] = {}
+    root = state.setdefault("root", {})
+    nodes = state.setdefault("nodes", {})
+    for nid, entry in (delta.get("nodes") or {}).items():
+        nodes[nid] = entry
+    for sec, value in (delta.get("sections") or {}).items():
+        root[sec] = value
+    for sec, key, value in delta.get("parts") or ():
+        target = root.get(sec)
+        if not isinstance(target, dict):
+            target = root[sec] = {}
+        if value == DELETED:
+            target.pop(key, None)
+        else:
+            target[key] = value
+    if "confirmed" in delta:
+        state["confirmed"] = list(delta["confirmed"])
+
+
+class CheckpointLog(Sequence[tuple[int, str, dict[str, Any]]]):
+    """The checkpoints of one run, ``(seq, created_at, state)`` in order.
+
+    For an incremental run the states are folded from the delta log on demand: iterating folds
+    once, front to back, and yields **the same state object** updated in place at every step (copy
+    it to keep one); indexing folds up to that entry and returns an independent state. Either way
+    a whole walk costs the size of the log, not checkpoints x nodes.
+    """
+
+    def __init__(self, run_id: str, rows: list[tuple[int, str, str]], *, incremental: bool) -> None:
+        self.run_id = run_id
+        self._rows = rows
+        self.incremental = incremental
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def _fresh(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "root": {}, "confirmed": [], "nodes": {}}
+
+    def __iter__(self) -> Any:
+        if not self.incremental:
+            for seq, ts, text in self._rows:
+                yield seq, ts, loads(text)
+            return
+        state = self._fresh()
+        for seq, ts, text in self._rows:
+            apply_delta(state, loads(text))
+            yield seq, ts, state
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        seq, ts, text = self._rows[i]
+        if not self.incremental:
+            return seq, ts, loads(text)
+        idx = i if i >= 0 else len(self._rows) + i
+        state = self._fresh()
+        for _, _, t in self._rows[: idx + 1]:
+            apply_delta(state, loads(t))
+        return seq, ts, state
 
 
 class StoreEventSink:

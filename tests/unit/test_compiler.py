@@ -207,8 +207,10 @@ def test_r210_r213_r215_no_extra_keys_and_query_writes() -> None:
     assert "null" not in json.dumps(plan)
 
 
-def test_r216_r217_deps_are_sorted_union() -> None:
-    """R216: writer order comes from deps: deps are the sorted union of explicit and implicit ones."""
+def test_r216_deps_are_sorted_union() -> None:
+    """R216: writer order comes from deps: deps are the sorted union of explicit and implicit ones.
+    R313/R315: a condition reading ``nodes.a.outputs`` gets an implicit dep on ``a``, so it only sees a
+    completed node's outputs."""
     wf = _wf("  - { id: b, type: query_ref, protocol: demo@0.0.2, query: q }\n"
              "  - { id: a, type: query_ref, protocol: demo@0.0.2, query: q }\n"
              "  - { id: c, type: query_ref, protocol: demo@0.0.2, query: q, deps: [b],"

@@ -11,12 +11,14 @@ from aisc.numeric import Dec
 
 
 def test_spec_map_reference_hash() -> None:
+    """R253/R254: JCS (sorted keys, array order kept) then keccak256 gives the reference specHash."""
     value = {"b": 1, "a": 2, "arr": [{"y": 2, "x": 1}, 3, "z"], "nested": {"k2": False, "k1": None}}
     assert canonicalize(value) == '{"a":2,"arr":[{"x":1,"y":2},3,"z"],"b":1,"nested":{"k1":null,"k2":false}}'
     assert spec_hash(value) == "0xee4e15c8af1c68683b8bf174b34f06c29a356dab7d1ac5094f5aeba48ed9a1fe"
 
 
 def test_keccak_is_not_sha3() -> None:
+    """R254: the hash is Keccak-256 (original padding), not SHA3-256."""
     assert keccak256_hex(b"transfer(address,uint256)")[:8] == "a9059cbb"
     assert keccak256_hex(b"") == "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
 
@@ -48,6 +50,7 @@ VALUES: list[tuple[Any, str]] = [
 
 @pytest.mark.parametrize(("value", "want"), VALUES, ids=[w for _, w in VALUES])
 def test_canonicalize(value: Any, want: str) -> None:
+    """R253: RFC 8785 rules: keys sorted by UTF-16 units, array order kept, JSON string escaping."""
     assert canonicalize(value) == want
 
 

@@ -732,6 +732,7 @@ class EvmBackend:
             else:
                 tx_hash = self._sign_and_broadcast(call, w, account, nonce, gas, fees)
             self.nonces.commit(self.chain, account, nonce)
+        sent: tuple[tuple[str, Mapping[str, Any]], ...] = (("tx_sent", {"tx_hash": tx_hash}),)
         try:
             receipt = self._wait_receipt(tx_hash)
         except RpcUnavailable as e:
@@ -741,7 +742,11 @@ class EvmBackend:
                 category="rpc_unavailable",
                 retryable=False,
                 details={"tx_hash": tx_hash, "nonce": nonce},
+                events=sent,
             )
+        except BackendError as e:  # no receipt in time: the transaction was still sent
+            raise BackendError(str(e), category=e.category, retryable=e.retryable, details=e.details,
+                               events=sent) from None
         return self._result_from_receipt(tx_hash, receipt, w, extra_outputs)
 
     def _tx_dict(self, w: _Write, nonce: int, gas: int, fees: Fees) -> dict[str, Any]:
@@ -866,6 +871,7 @@ class EvmBackend:
                 category="execution_failed",
                 retryable=False,
                 details={"tx_hash": tx_hash, "receipt": receipt, "revert": rev},
+                events=events[:1],  # it was sent (and mined): the event stream says so before the error
             )
         return ExecResult(outputs={**(extra_outputs or {}), "tx_hash": tx_hash, "receipt": receipt}, events=events)
 

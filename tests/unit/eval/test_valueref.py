@@ -105,6 +105,7 @@ def test_r053_bare_scalar_is_rejected() -> None:
 
 
 def test_r017_requires_capabilities_checked_before_resolution() -> None:
+    """R016/R017: a detect may declare requires_capabilities; they are checked before resolving."""
     vr = {"detect": {"kind": "choose_one", "candidates": [{"lit": 1}],
                      "requires_capabilities": ["detect:x", "cel:v1", "detect:y"]}}
     with pytest.raises(DetectCapabilitiesMissing) as ei:

@@ -13,6 +13,7 @@ from ._helpers import CHAIN, Commands, plan, read, run, write
 
 
 def test_r158_condition_false_skips_and_dependents_run() -> None:
+    """R158; R182: the extension event ``skipped`` is emitted for the skipped node."""
     p = plan(read("a", condition={"lit": False}), read("b", deps=["a"]))
     res, sink, be = run(p, {"b": {"outputs": {"x": 1}}})
     assert res.status == "done" and res.exit_code == exitcodes.OK
@@ -38,6 +39,7 @@ def test_condition_must_be_boolean() -> None:
 
 
 def test_blocked_on_missing_input_pauses_with_missing_refs() -> None:
+    """R007: a run needs the ``inputs.*`` its nodes read; a missing one pauses the node (no call)."""
     p = plan(read("a", bindings={"params": {"owner": {"ref": "inputs.owner"}}}))
     res, sink, be = run(p)
     assert res.status == "paused" and res.exit_code == exitcodes.PAUSED
@@ -51,6 +53,7 @@ def test_blocked_on_missing_input_pauses_with_missing_refs() -> None:
 
 
 def test_blocked_then_apply_patches_resumes() -> None:
+    """R182: ``patch_applied`` and ``command_accepted`` extension events on a successful apply_patches."""
     p = plan(read("a", bindings={"params": {"owner": {"ref": "inputs.owner"}}},
                   execution={"type": "evm_read", "to": {"ref": "params.owner"},
                              "abi": {"type": "function", "name": "f", "inputs": []}, "args": {}}))
@@ -68,6 +71,7 @@ def test_blocked_then_apply_patches_resumes() -> None:
 
 
 def test_r295_apply_patches_is_always_guarded() -> None:
+    """R295; R182: ``patch_rejected`` and ``command_rejected`` extension events."""
     p = plan(read("a", bindings={"params": {"owner": {"ref": "inputs.owner"}}}))
     cmds = Commands([{"type": "apply_patches", "id": "c9",
                       "data": {"patches": [{"op": "set", "path": "nodes.a.outputs", "value": {}}]}}])
@@ -81,6 +85,7 @@ def test_r295_apply_patches_is_always_guarded() -> None:
 
 
 def test_solver_fills_contracts_from_deployments() -> None:
+    """R007: ``contracts.*`` a node references are supplied (from the deployments); R182: ``solver_applied``."""
     ext = {"aisc": {"deployments": {"demo@0.0.2": {CHAIN: {"router": "0x00000000000000000000000000000000000000d1"}}}}}
     node = read("a", source={"protocol": "demo@0.0.2", "query": "q"},
                 execution={"type": "evm_read", "to": {"ref": "contracts.router"},
@@ -117,6 +122,7 @@ def test_r163_timeout_caps_polling() -> None:
 
 
 def test_r159_r160_assert_failure_uses_assert_message() -> None:
+    """R159/R160; R185: the error event carries reason, retryable (bool) and an ais-json encoded error."""
     p = plan(read("a", **{"assert": {"ref": "nodes.a.outputs.ok"}, "assert_message": "balance too low"}),
              read("b", deps=["a"]))
     res, sink, be = run(p, {"a": {"outputs": {"ok": False}}})

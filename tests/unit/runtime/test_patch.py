@@ -25,6 +25,7 @@ PATHS = [
 
 @pytest.mark.parametrize(("path", "reason"), [(p, r) for _, p, r in PATHS], ids=[i for i, _, _ in PATHS])
 def test_r291_default_guard(path: str, reason: str | None) -> None:
+    """R291/R217: by default only inputs, ctx, contracts and policy are writable; nodes.* is not."""
     assert check_path_allowed(path, GUARD) == reason
 
 

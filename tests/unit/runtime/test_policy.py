@@ -154,6 +154,7 @@ def test_violation_record_shape() -> None:
 
 
 def test_extract_evm_approve_preview() -> None:
+    """R317: an approve-like write yields approval_amount, spender_address and unlimited_approval."""
     preview = {"kind": "evm_tx", "chain": BASE, "exec_type": "evm_call", "to": USDC, "function_name": "approve",
                "args": {"spender": "0xsp", "amount": "0x" + "f" * 64}}
     d = extract_gate_input(node_id="a", chain=BASE, protocol="erc20@0.0.2", action="approve", preview=preview)
@@ -165,6 +166,7 @@ def test_extract_evm_approve_preview() -> None:
 
 
 def test_extract_swap_missing_and_params_priority() -> None:
+    """R317: a swap-like write yields spend_amount; a missing slippage_bps is reported as missing."""
     preview = {"kind": "evm_tx", "function_name": "exactInputSingle", "args": {"params": {"amountIn": "5"}}}
     d = extract_gate_input(node_id="s", chain=BASE, params={"amount_in": 7, "token_in": {"address": USDC}},
                            preview=preview)
@@ -195,6 +197,7 @@ def test_extract_solana_transfer() -> None:
 
 
 def test_extract_preview_compile_error_is_hard_block() -> None:
+    """R318: a preview compile failure is a hard_block."""
     d = extract_gate_input(node_id="x", chain=BASE, preview={"kind": "execution", "compile_error": "bad abi"})
     assert d["hard_block_fields"] == ["preview_compile"]
     assert enforce_policy_gate(pack(), d)["kind"] == "hard_block"

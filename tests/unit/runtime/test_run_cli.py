@@ -37,6 +37,7 @@ def _run(argv: list[str], monkeypatch: pytest.MonkeyPatch, stdin: str = "") -> i
 
 def test_run_done_with_events_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """R188: ``--events-jsonl <path>`` writes one schema-valid event per line to the file."""
     plan, cfg = _files(tmp_path, [read("q", bindings={"params": {"o": {"ref": "inputs.owner"}}}), write("w", deps=["q"])],
                        {"q": {"outputs": {"balance": 2**70}}})
     ev = tmp_path / "ev.jsonl"
@@ -62,6 +63,7 @@ def test_run_paused_exit_4_then_confirm_on_stdin(tmp_path: Path, monkeypatch: py
 
 
 def test_run_events_on_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """R188: ``--events-jsonl -`` writes the events to standard output."""
     plan, cfg = _files(tmp_path, [read("q")])
     assert _run([plan, "--config", cfg, "--events-jsonl", "-", "--no-store"], monkeypatch) == exitcodes.OK
     out = capsys.readouterr().out.splitlines()

@@ -56,7 +56,7 @@ def test_r196_canonical_signature_and_selector(abi: dict[str, Any], signature: s
 
 
 def test_r200_integer_sources_encode_identically() -> None:
-    """R200: int, decimal IntegerString and 0x hex string give the same calldata."""
+    """R200/R116: int, decimal IntegerString and 0x hex string give the same calldata (strings become ints)."""
     to = "0x000000000000000000000000000000000000dEaD"
     expected = bytes.fromhex("a9059cbb") + encode(["address", "uint256"], [to.lower(), 255])
     for amount in (255, "255", "0xff", "0xFF", "00255"):
@@ -98,7 +98,7 @@ def test_r198_r199_args_keyed_by_input_name(args: dict[str, Any], message: str) 
     ],
 )
 def test_r131_fixed_width_and_strict_integers(abi_type: str, value: Any, path_msg: str) -> None:
-    """R131: encoded integers must fit the fixed width; bools, floats and decimals are refused."""
+    """R131: encoded integers must fit the fixed width; R060: bools, floats and decimals are refused."""
     with pytest.raises(AbiError) as ei:
         encode_call(fn([{"name": "v", "type": abi_type}]), {"v": value})
     assert path_msg in str(ei.value)
@@ -177,7 +177,7 @@ def test_coerce_int_helper() -> None:
 
 
 def test_r202_decode_named_outputs() -> None:
-    """R202: return data decoded with abi.outputs into {name: value}; addresses lowercased."""
+    """R202/R099: return data decoded with abi.outputs into an object keyed by name; addresses lowercased."""
     abi = fn([], [{"name": "owner", "type": "address"}, {"name": "n", "type": "int16"}, {"name": "b", "type": "bytes"}])
     data = encode(["address", "int16", "bytes"], ["0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", -3, b"\x01"])
     assert decode_outputs(abi, data) == {"owner": "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed", "n": -3, "b": "0x01"}
