@@ -20,7 +20,7 @@ Entry points:
 
 Every problem has a stable code ``AISC-INPUT-NNN`` (table in docs/inputs.md).
 
-May import: aisc.ir, aisc.diagnostics, aisc.numeric, aisc.addresses.
+May import: aisc.ir, aisc.diagnostics, aisc.numeric, aisc.addresses, aisc.safe_regex.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 import attrs
 
+from aisc import safe_regex
 from aisc.addresses import is_checksum_address, is_evm_address, is_solana_address
 from aisc.diagnostics import Diagnostic, Severity, Span
 from aisc.ir.chains import chain_namespace, is_caip2
@@ -445,13 +446,21 @@ def _check_constraints(t: AisType, value: Any, constraints: Any, path: str, out:
     pattern = _constraint_get(constraints, "pattern")
     if pattern is not None:
         try:
-            rx = re.compile(str(pattern))
-        except re.error as e:
+            safe_regex.compile_pattern(str(pattern))
+        except safe_regex.RegexPatternError as e:
             out.append(ValueProblem("AISC-INPUT-023", path, f"constraint pattern {_show(pattern)} is not a valid "
                                     f"regular expression ({e})", "fix the declaration's pattern"))
             return
         text = value if isinstance(value, str) else format_decimal(value) if (is_int(value) or isinstance(value, Dec)) else None
-        if text is not None and rx.search(text) is None:
+        if text is None:
+            return
+        try:
+            matched = safe_regex.search(str(pattern), text)
+        except safe_regex.RegexTimeout as e:
+            out.append(ValueProblem("AISC-INPUT-023", path, f"constraint pattern {_show(pattern)} is unusable: {e}",
+                                    "simplify the declaration's pattern (no nested or overlapping quantifiers)"))
+            return
+        if not matched:
             out.append(ValueProblem("AISC-INPUT-021", path, f"expected {tname} matching /{pattern}/, got "
                                     f"{_show(value)}: does not match the pattern",
                                     "give a value that matches the declared pattern"))

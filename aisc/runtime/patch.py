@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any
 
 import attrs
+
+from aisc import safe_regex
 
 RUNTIME_ROOTS = ("inputs", "params", "ctx", "query", "contracts", "calculated", "policy", "nodes")
 DEFAULT_ALLOW_ROOTS = ("inputs", "ctx", "contracts", "policy")
@@ -85,12 +86,15 @@ def build_guard_policy(config: Mapping[str, Any] | None = None) -> GuardPolicy:
 
 
 def _matches(patterns: Sequence[str], path: str) -> bool:
+    """True when one of the guard's patterns matches ``path`` (a search). Patterns are run by
+    :mod:`aisc.safe_regex`: an invalid or too long pattern, or one whose search times out, never
+    matches (the guard fails closed)."""
     for p in patterns:
         try:
-            if re.search(p, path):
+            if safe_regex.search(p, path):
                 return True
-        except re.error:
-            continue  # an invalid regex never matches
+        except safe_regex.SafeRegexError:
+            continue
     return False
 
 

@@ -267,7 +267,8 @@ CREATE TABLE IF NOT EXISTS notes (
     node_id TEXT, data_json TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS notes_by_run ON notes (run_id, id);
 CREATE TABLE IF NOT EXISTS run_state (
-    run_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, confirmed_json TEXT NOT NULL DEFAULT '[]');
+    run_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, updated_at TEXT NOT NULL,
+    confirmed_json TEXT NOT NULL DEFAULT '[]');
 CREATE TABLE IF NOT EXISTS node_states (
     run_id TEXT NOT NULL, node_id TEXT NOT NULL, seq INTEGER NOT NULL, state_json TEXT NOT NULL,
     PRIMARY KEY (run_id, node_id));
@@ -306,6 +307,12 @@ class Delta:
     confirmed: Sequence[str] | None = None
     full: bool = False
 
+
+
+# a run's checkpoint sequence number and last update live in run_state for incremental runs
+_RUN_COLUMNS = ("SELECT runs.run_id, plan_hash, status, created_at, MAX(runs.updated_at, COALESCE(run_state.updated_at, "
+                "'')), workflow, COALESCE(run_state.seq, state_seq), error, category, ")
+_RUN_FROM = "FROM runs LEFT JOIN run_state ON run_state.run_id = runs.run_id "
 
 
 class SqliteStore:
@@ -395,9 +402,8 @@ class SqliteStore:
 
     def get_run(self, run_id: str, *, full: bool = True) -> RunRecord:
         with self._lock:
-            row = self._db.execute(
-                "SELECT run_id, plan_hash, status, created_at, updated_at, workflow, state_seq, error, category, "
-                "plan_json, state_json, options_json FROM runs WHERE run_id=?", (run_id,)).fetchone()
+            row = self._db.execute(_RUN_COLUMNS + "plan_json, state_json, options_json " + _RUN_FROM + "WHERE runs.run_id=?",
+                                   (run_id,)).fetchone()
         if row is None:
             raise StoreError("AISC-STORE-003", f"no run {run_id!r} in {self.path}",
                              "list the stored runs with 'aisc runs list' (and check --store)")
@@ -418,13 +424,12 @@ class SqliteStore:
         )
 
     def list_runs(self, *, status: str | None = None, limit: int | None = None) -> list[RunRecord]:
-        sql = ("SELECT run_id, plan_hash, status, created_at, updated_at, workflow, state_seq, error, category, "
-               "NULL, NULL, '{}' FROM runs")
+        sql = _RUN_COLUMNS + "NULL, NULL, '{}' " + _RUN_FROM
         params: list[Any] = []
         if status is not None:
             sql += " WHERE status=?"
             params.append(status)
-        sql += " ORDER BY created_at DESC, run_id"
+        sql += " ORDER BY created_at DESC, runs.run_id"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
@@ -495,18 +500,21 @@ class SqliteStore:
         log_text = _splice(log, sections, parts)
 
         def body() -> int:
-            row = self._db.execute("SELECT state_seq FROM runs WHERE run_id=?", (run_id,)).fetchone()
-            if row is None:
-                raise StoreError("AISC-STORE-003", f"no run {run_id!r} in {self.path}", "create the run first")
-            seq = int(row[0]) + 1
+            # the runs row (which holds the plan) is not touched: its size grows with the plan
             db = self._db
-            db.execute("UPDATE runs SET state_seq=?, updated_at=? WHERE run_id=?", (seq, now, run_id))
+            row = db.execute("SELECT seq FROM run_state WHERE run_id=?", (run_id,)).fetchone()
+            if row is None:
+                row = db.execute("SELECT state_seq FROM runs WHERE run_id=?", (run_id,)).fetchone()
+                if row is None:
+                    raise StoreError("AISC-STORE-003", f"no run {run_id!r} in {self.path}", "create the run first")
+            seq = int(row[0]) + 1
             if delta.confirmed is not None or delta.full:
-                db.execute("INSERT INTO run_state(run_id, seq, confirmed_json) VALUES (?, ?, ?) ON CONFLICT(run_id) "
-                           "DO UPDATE SET seq=excluded.seq, confirmed_json=excluded.confirmed_json",
-                           (run_id, seq, dumps(log.get("confirmed", []))))
+                db.execute("INSERT INTO run_state(run_id, seq, updated_at, confirmed_json) VALUES (?, ?, ?, ?) "
+                           "ON CONFLICT(run_id) DO UPDATE SET seq=excluded.seq, updated_at=excluded.updated_at, "
+                           "confirmed_json=excluded.confirmed_json",
+                           (run_id, seq, now, dumps(log.get("confirmed", []))))
             else:
-                db.execute("UPDATE run_state SET seq=? WHERE run_id=?", (seq, run_id))
+                db.execute("UPDATE run_state SET seq=?, updated_at=? WHERE run_id=?", (seq, now, run_id))
             if delta.full:
                 for table in ("node_states", "root_parts"):
                     db.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))

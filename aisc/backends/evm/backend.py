@@ -234,6 +234,21 @@ def _ms(config: Mapping[str, Any], key: str, default: int) -> float:
     return v / 1000
 
 
+def _rpc_error(
+    e: RpcError, message: str, *, retryable: bool, events: tuple[tuple[str, Mapping[str, Any]], ...] = (),
+    **details: Any,
+) -> BackendError:
+    """A BackendError (``rpc_unavailable``) for a JSON-RPC error the node answered where a usable
+    result was needed (``eth_chainId``, ``eth_getTransactionCount``, a receipt, ...)."""
+    return BackendError(
+        message,
+        category="rpc_unavailable",
+        retryable=retryable,
+        details={**details, "rpc_error": {"method": e.method, "code": e.code, "message": e.message}},
+        events=events,
+    )
+
+
 def _abi_error(e: AbiError, prefix: str) -> BackendError:
     path = f"{prefix}.{e.path}" if prefix and e.path else (prefix or e.path)
     return BackendError(
@@ -353,6 +368,11 @@ class EvmBackend:
             raise BackendError(
                 str(e), category="rpc_unavailable", retryable=call.io == "read" or not e.maybe_delivered
             )
+        except RpcError as e:
+            # A JSON-RPC error (or malformed reply) that no handler turned into a more specific
+            # BackendError. Writes map their own errors from signing on (_send_write), so a write gets
+            # here only before anything was signed; still, only reads are declared retryable here.
+            raise _rpc_error(e, f"node {call.node_id}: {e}", retryable=call.io == "read")
 
     def preview(self, call: NodeCall) -> dict[str, Any]:
         t = call.execution_type
@@ -428,9 +448,12 @@ class EvmBackend:
                         return None
                 else:
                     return None
+            return self._result_from_receipt(intent.tx_id, receipt, None)
         except RpcUnavailable as e:
             raise BackendError(f"cannot reconcile {intent.tx_id}: {e}", category="rpc_unavailable", retryable=True)
-        return self._result_from_receipt(intent.tx_id, receipt, None)
+        except RpcError as e:
+            # Reconciling only reads (or re-sends the same signed bytes): asking again later is safe.
+            raise _rpc_error(e, f"cannot reconcile {intent.tx_id}: {e}", retryable=True, tx_hash=intent.tx_id)
 
     # -- internals: chain, evaluation ---------------------------------------------------------
 
@@ -440,7 +463,12 @@ class EvmBackend:
         with self._chain_lock:
             if self._chain_checked:
                 return
-            got = parse_quantity(self.rpc.call("eth_chainId"), "chainId")
+            try:
+                got = parse_quantity(self.rpc.call("eth_chainId"), "chainId")
+            except RpcError as e:
+                raise _rpc_error(
+                    e, f"cannot check the chain id of {self.rpc.url}: {e}; nothing was sent", retryable=True
+                )
             if got != self.chain_id:
                 raise BackendError(
                     f"chain id mismatch: the RPC endpoint {self.rpc.url} serves chain {got}, "
@@ -722,11 +750,19 @@ class EvmBackend:
     def _send_write(self, call: NodeCall, w: _Write, extra_outputs: Mapping[str, Any]) -> ExecResult:
         signer = self._signer
         account = str(signer.address)
-        gas, fees = self._prepare_fees_and_gas(call, w, account)
+        try:
+            gas, fees = self._prepare_fees_and_gas(call, w, account)
+        except RpcError as e:
+            raise _rpc_error(e, f"{w.function_name} on {w.to}: cannot prepare the transaction: {e}; nothing was "
+                             "broadcast", retryable=True, broadcast=False)
         node_send = isinstance(signer, UnlockedSigner) and signer.method == "send"
         lock = self.nonces.lock(self.chain, account)
         with lock:
-            nonce = self.nonces.next_nonce(self.chain, account, self.rpc)
+            try:
+                nonce = self.nonces.next_nonce(self.chain, account, self.rpc)
+            except RpcError as e:
+                raise _rpc_error(e, f"cannot read the nonce of {account}: {e}; nothing was broadcast",
+                                 retryable=True, broadcast=False)
             if node_send:
                 tx_hash = self._broadcast_node_send(call, w, account, nonce, gas, fees)
             else:
@@ -744,10 +780,22 @@ class EvmBackend:
                 details={"tx_hash": tx_hash, "nonce": nonce},
                 events=sent,
             )
+        except RpcError as e:
+            # Not transient (e.g. -32603 internal error) or a malformed reply: the fate is unknown.
+            raise _rpc_error(
+                e, f"{tx_hash} was broadcast but its receipt cannot be read: {e} (resume the run to reconcile)",
+                retryable=False, events=sent, tx_hash=tx_hash, nonce=nonce,
+            )
         except BackendError as e:  # no receipt in time: the transaction was still sent
             raise BackendError(str(e), category=e.category, retryable=e.retryable, details=e.details,
                                events=sent) from None
-        return self._result_from_receipt(tx_hash, receipt, w, extra_outputs)
+        try:
+            return self._result_from_receipt(tx_hash, receipt, w, extra_outputs)
+        except RpcError as e:  # a receipt field that is not a quantity
+            raise _rpc_error(
+                e, f"{tx_hash} was broadcast but its receipt is malformed: {e} (resume the run to reconcile)",
+                retryable=False, events=sent, tx_hash=tx_hash, nonce=nonce,
+            )
 
     def _tx_dict(self, w: _Write, nonce: int, gas: int, fees: Fees) -> dict[str, Any]:
         tx: dict[str, Any] = {

@@ -16,7 +16,9 @@ Writes are never retried blindly
     may have reached the node (anything other than a refused connection), the client first asks
     ``eth_getTransactionByHash`` for the hash of the signed bytes: known → the send worked; unknown →
     re-sending the *same signed bytes* is safe, because they carry the same nonce and hash and can be
-    included at most once. Replies "already known" / "known transaction" count as success.
+    included at most once. Replies "already known" / "known transaction" count as success. If such a
+    re-send is refused (typically "nonce too low": the first attempt was only delayed, and was mined
+    in between), the hash is looked up once more before the refusal is reported.
     ``eth_sendTransaction`` (node-side signing) is never retried after the request may have left.
 
 Fees
@@ -297,6 +299,7 @@ class RpcClient:
     def send_raw_transaction(self, raw_hex: str, tx_hash: str) -> str:
         """Broadcast signed bytes whose hash is ``tx_hash``; see the module docstring for retries."""
         sends = 0
+        maybe_sent = False  # an earlier attempt may have reached the node (and may still be on its way)
         while True:
             sends += 1
             try:
@@ -305,6 +308,19 @@ class RpcClient:
             except RpcError as e:
                 if any(m in e.message.lower() for m in ALREADY_KNOWN_MESSAGES):
                     return tx_hash
+                if maybe_sent:
+                    # The re-send was refused ("nonce too low", ...), possibly because the earlier,
+                    # delayed attempt arrived and was mined in between: ask before calling it a failure.
+                    try:
+                        known = self.call("eth_getTransactionByHash", [tx_hash])
+                    except (RpcError, RpcUnavailable):
+                        raise RpcUnavailable(
+                            f"re-broadcast of {tx_hash} was refused ({e.message}) and the node cannot say "
+                            "whether the first broadcast landed",
+                            maybe_delivered=True,
+                        ) from None
+                    if known is not None:
+                        return tx_hash
                 raise
             except RpcUnavailable as e:
                 if not e.maybe_delivered:
@@ -318,6 +334,7 @@ class RpcClient:
                     )
                 if known is not None:
                     return tx_hash
+                maybe_sent = True
                 if sends > self.max_retries:
                     raise RpcUnavailable(
                         f"broadcast of {tx_hash} failed {sends} times and the node does not know it: {e}",

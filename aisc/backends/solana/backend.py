@@ -14,6 +14,14 @@ Configuration (a mapping, as loaded from the runner config)::
     skip_preflight: false
     airdrop_lamports: 10000000000                      # litesvm + ephemeral only
 
+Cluster check (rpc transport): before its first read, write or reconcile the backend asks the
+endpoint for ``getGenesisHash`` and compares its first 32 characters with the chain's CAIP-2
+reference (``solana:devnet``/``testnet``/``mainnet``/``mainnet-beta`` are mapped to their genesis
+references first, see :data:`CLUSTER_REFERENCES`); a mismatch fails with category ``validation``
+(AISC-SOLANA-022) before anything is signed. A reference that is not a genesis prefix
+(``solana:localnet``) cannot be checked: a warning is logged and the check is skipped. The in-process
+LiteSVM chain is not checked: it stands in for whichever chain the backend is configured for.
+
 A write builds one transaction: optional ComputeBudget ``SetComputeUnitLimit`` (``compute_units``),
 then the instruction; a v0 message when ``lookup_tables`` is given (the tables are fetched from the
 chain), a legacy message otherwise. The fee payer and only signer is the configured key. Before the
@@ -27,7 +35,9 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -54,7 +64,9 @@ from aisc.backends.solana.local import LocalChain
 from aisc.backends.solana.reads import execute_read
 from aisc.backends.solana.transport import LiteSVMTransport, RpcTransport, SendFailure, Transport
 
-__all__ = ["SolanaBackend"]
+__all__ = ["CLUSTER_REFERENCES", "SolanaBackend", "genesis_reference"]
+
+_log = logging.getLogger(__name__)
 
 EXECUTION_TYPES: Final = frozenset({"solana_instruction", "solana_read"})
 E_CONFIG = "AISC-SOLANA-020"
@@ -63,6 +75,26 @@ E_LOOKUP = "AISC-SOLANA-010"
 E_TX_FAILED = "AISC-SOLANA-011"
 E_EXPIRED = "AISC-SOLANA-012"
 E_TIMEOUT = "AISC-SOLANA-013"
+E_CLUSTER = "AISC-SOLANA-022"
+CLUSTER_REFERENCES: Final = {
+    "mainnet": "5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp",
+    "mainnet-beta": "5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp",
+    "devnet": "EtWTRABZaYq6iMfeYKouRu166VU2xqa1",
+    "testnet": "4uhcVJyU9pJkvQyS88uRDiswHXSCkY3z",
+}
+"""Cluster names some documents use as CAIP-2 references (SPEC-MAP D18) → the genesis-hash prefix
+(the standard CAIP-2 reference) of that public cluster."""
+_B58 = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
+
+
+def genesis_reference(chain: str) -> str | None:
+    """The genesis-hash prefix (32 base58 characters) that the CAIP-2 id ``chain`` names, or None
+    when its reference is neither such a prefix nor a name in :data:`CLUSTER_REFERENCES`."""
+    ref = chain.partition(":")[2]
+    ref = CLUSTER_REFERENCES.get(ref, ref)
+    if len(ref) == 32 and set(ref) <= _B58:
+        return ref
+    return None
 _CONFIRMED = {"confirmed": ("confirmed", "finalized"), "finalized": ("finalized",)}
 
 
@@ -172,6 +204,10 @@ class SolanaBackend:
         signer_spec = config.get("signer")
         self.__keypair = _load_keypair(signer_spec, os.environ if env is None else env)
         ephemeral = isinstance(signer_spec, Mapping) and signer_spec.get("type") == "ephemeral"
+        self._cluster_checked = not self.transport.verify_cluster
+        self._cluster_lock = threading.Lock()
+        self.cluster_warning: str | None = None
+        """Set when the cluster could not be checked (a chain reference that is no genesis prefix)."""
         if self.__keypair is not None and self.local_chain is not None and ephemeral:
             self.local_chain.airdrop(str(self.__keypair.pubkey()), self._ms(config, "airdrop_lamports", 10**10))
 
@@ -229,6 +265,7 @@ class SolanaBackend:
         return self._preview_of(built) | {"chain": call.chain}
 
     def reconcile(self, intent: TxIntent) -> ExecResult | None:
+        self._ensure_cluster()
         status = self.transport.signature_statuses([intent.tx_id], True)[0]
         if status is not None:
             return self._settled(intent.tx_id, status)
@@ -256,7 +293,43 @@ class SolanaBackend:
 
     # -- reads --------------------------------------------------------------------------------
 
+    def _ensure_cluster(self) -> None:
+        """Once per backend: the endpoint serves the cluster the chain id names (see module docstring)."""
+        if self._cluster_checked:
+            return
+        with self._cluster_lock:
+            if self._cluster_checked:
+                return
+            endpoint = getattr(self.transport, "url", self.transport.name)
+            expected = genesis_reference(self.chain)
+            if expected is None:
+                self.cluster_warning = (
+                    f"cannot check which cluster {endpoint} serves: the reference of {self.chain} is not a "
+                    f"genesis-hash prefix (nor one of {', '.join(sorted(CLUSTER_REFERENCES))})"
+                )
+                _log.warning("%s", self.cluster_warning)
+                self._cluster_checked = True
+                return
+            try:
+                genesis = self.transport.genesis_hash()
+            except BackendError as e:
+                raise BackendError(
+                    f"cannot check which cluster {endpoint} serves (getGenesisHash): {e}; nothing was sent",
+                    category="rpc_unavailable",
+                    retryable=True,
+                    details={**e.details, "code": E_CLUSTER},
+                ) from None
+            if genesis[:32] != expected:
+                raise BackendError(
+                    f"cluster mismatch: the RPC endpoint {endpoint} serves the cluster with genesis hash {genesis}, "
+                    f"the plan node needs {self.chain} (genesis hash starting {expected}); nothing was sent",
+                    category="validation",
+                    details={"code": E_CLUSTER, "expected": expected, "actual": genesis},
+                )
+            self._cluster_checked = True
+
     def _read(self, call: NodeCall) -> ExecResult:
+        self._ensure_cluster()
         method = call.execution.get("method")
         if not isinstance(method, str):
             raise BackendError("solana_read needs a method name", category="validation", details={"code": "AISC-SOLANA-014"})
@@ -383,6 +456,7 @@ class SolanaBackend:
     def _send(self, call: NodeCall, b: _Built) -> ExecResult:
         kp = self.__keypair
         assert kp is not None
+        self._ensure_cluster()
         me = kp.pubkey()
         for ix in b.ixs:
             for m in ix.accounts:

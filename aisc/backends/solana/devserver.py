@@ -7,7 +7,13 @@ simulation unless ``skipPreflight``; failure → error -32002 with ``data.err`` 
 ``simulateTransaction``, ``getSignatureStatuses``, ``getTransaction`` (meta only),
 ``getBalance``, ``getTokenAccountBalance``, ``getAccountInfo`` (base64), ``requestAirdrop``,
 ``getMinimumBalanceForRentExemption``, ``getSlot``, ``getBlockHeight``, ``getVersion``,
-``getHealth``.
+``getHealth``, ``getGenesisHash``.
+
+Cluster identity: ``getGenesisHash`` answers the chain's ``genesis_hash``, by default
+:data:`aisc.backends.solana.local.LOCAL_GENESIS_HASH` (``5eykt4UsFv8P8NJdTREpY1vzqKqZKvdpLiteSVMLocaL``):
+its CAIP-2 reference is mainnet-beta's, ``solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp``, so the server
+stands in for the chain the examples name. ``DevServer(LocalChain(genesis_hash=...))`` makes it
+stand in for another cluster.
 
 Usage::
 
@@ -94,6 +100,7 @@ class DevServer:
             "getBlockHeight": lambda p: self.chain.block_height,
             "getVersion": lambda p: {"solana-core": "2.2.0-litesvm", "feature-set": 0},
             "getHealth": lambda p: "ok",
+            "getGenesisHash": lambda p: self.chain.genesis_hash,
         }
 
     # -- lifecycle ----------------------------------------------------------------------------

@@ -41,12 +41,26 @@ from solders.transaction_status import (
     TransactionErrorInstructionError,
 )
 
-from aisc.addresses import ADDRESS_LOOKUP_TABLE_PROGRAM, TOKENKEG, derive_ata, parse_pubkey
+from aisc.addresses import (
+    ADDRESS_LOOKUP_TABLE_PROGRAM,
+    TOKENKEG,
+    AddressError,
+    b58decode,
+    b58encode,
+    derive_ata,
+    parse_pubkey,
+)
 from aisc.numeric import to_human
 
-__all__ = ["BLOCKHASH_VALIDITY", "LocalChain", "SendOutcome", "token_balance_from_accounts", "tx_error_json"]
+__all__ = ["BLOCKHASH_VALIDITY", "LOCAL_GENESIS_HASH", "LocalChain", "SendOutcome", "token_balance_from_accounts", "tx_error_json"]
 
 BLOCKHASH_VALIDITY: Final = 150
+LOCAL_GENESIS_HASH: Final = "5eykt4UsFv8P8NJdTREpY1vzqKqZKvdpLiteSVMLocaL"
+"""The genesis hash a local chain reports (``getGenesisHash`` of the devserver). Its first 32
+characters are mainnet-beta's CAIP-2 reference (``solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp``, the
+chain every bundled example names), so a local chain stands in for that chain by default; the last
+12 characters mark it as local: it is *not* mainnet-beta's genesis hash. Pass ``genesis_hash=`` to
+:class:`LocalChain` to stand in for another cluster."""
 MINT_LEN: Final = 82
 TOKEN_ACCOUNT_LEN: Final = 165
 
@@ -94,7 +108,15 @@ def token_balance_from_accounts(token_data: bytes, mint_data: bytes | None) -> d
 class LocalChain:
     """A thread-safe LiteSVM instance with block heights, blockhash windows and status records."""
 
-    def __init__(self, *, transaction_history: int = 100_000) -> None:
+    def __init__(self, *, transaction_history: int = 100_000, genesis_hash: str = LOCAL_GENESIS_HASH) -> None:
+        try:
+            raw = b58decode(genesis_hash)
+        except AddressError:
+            raw = b""
+        if len(raw) != 32 or b58encode(raw) != genesis_hash:
+            raise ValueError(f"genesis_hash must be the base58 text of 32 bytes, got {genesis_hash!r}")
+        self.genesis_hash = genesis_hash
+        """The cluster identity this chain reports (see :data:`LOCAL_GENESIS_HASH`)."""
         self._lock = threading.RLock()
         svm = LiteSVM()
         svm.with_blockhash_check(False)  # checked here, against the validity window

@@ -49,7 +49,14 @@ class SendFailure:
 
 class Transport(Protocol):
     name: str
+    verify_cluster: bool
+    """True when the backend must check :meth:`genesis_hash` against the plan's chain before use (a
+    remote endpoint may serve another cluster); False for an in-process chain, which stands in for
+    whichever chain the backend is configured for."""
 
+    def genesis_hash(self) -> str:
+        """The base58 genesis hash of the cluster behind this transport."""
+        ...
     def latest_blockhash(self) -> tuple[Hash, int]: ...
     def is_blockhash_valid(self, blockhash: str) -> bool: ...
     def send(self, tx: TxLike, raw: bytes) -> SendFailure | None:
@@ -79,9 +86,13 @@ class LiteSVMTransport:
     """In-process LiteSVM: a send is executed synchronously and is final at once."""
 
     name = "litesvm"
+    verify_cluster = False
 
     def __init__(self, chain: LocalChain | None = None) -> None:
         self.chain = chain or LocalChain()
+
+    def genesis_hash(self) -> str:
+        return self.chain.genesis_hash
 
     def latest_blockhash(self) -> tuple[Hash, int]:
         return self.chain.latest_blockhash()
@@ -141,6 +152,7 @@ class RpcTransport:
     """A Solana cluster over JSON-RPC (HTTP POST, keep-alive)."""
 
     name = "rpc"
+    verify_cluster = True
 
     def __init__(
         self,
@@ -210,6 +222,12 @@ class RpcTransport:
             return body.get("result")
 
     # -- Transport ----------------------------------------------------------------------------
+
+    def genesis_hash(self) -> str:
+        res = self.call("getGenesisHash", [])
+        if not isinstance(res, str) or not res:
+            raise RpcError(f"getGenesisHash: expected a base58 hash, got {str(res)[:80]!r}", category="rpc_unavailable")
+        return res
 
     def latest_blockhash(self) -> tuple[Hash, int]:
         res = self.call("getLatestBlockhash", [{"commitment": self.commitment}])

@@ -23,6 +23,7 @@ from tests.support.faultproxy import (
     HttpStatus,
     Latency,
     Malformed,
+    Result,
     RpcErrorReply,
     Rule,
     Truncate,
@@ -226,41 +227,112 @@ def test_lost_outcome_is_settled_by_reconcile(chain: Anvil, proxy: FaultProxy) -
 
 
 def test_send_delayed_past_the_client_timeout_lands_once(chain: Anvil, proxy: FaultProxy) -> None:
-    """The node receives the send only after the client timed out. Whatever the backend concludes,
-    exactly one transaction is mined and the same signed bytes are the only ones ever sent."""
+    """The node receives the send only after the client timed out. The backend looks the hash up,
+    re-sends the same bytes when the node does not know it yet, and reports success: exactly one
+    transaction is mined, and only the one signed transaction was ever sent."""
     w, res, intents = run_transfer(chain, proxy, [Rule(Latency(1.5), method=SEND)], rpc_timeout_ms=500)
     time.sleep(1.2)  # let the delayed request reach anvil
-    assert w.sent() == 1 and w.received() == AMOUNT
     (intent,) = intents
-    if isinstance(res, BackendError):
-        assert res.category in ("rpc_unavailable", "execution_failed")
-        be = make_backend(chain.url, w.key)
-        try:
-            settled = be.reconcile(intent)
-        finally:
-            be.close()
-        assert settled is not None and settled.outputs["tx_hash"] == intent.tx_id
+    assert isinstance(res, ExecResult), f"expected success, got {res!r} ({getattr(res, 'category', '')})"
+    assert res.outputs["tx_hash"] == intent.tx_id and res.outputs["receipt"]["status"] == 1
+    assert w.sent() == 1 and w.received() == AMOUNT
+    assert proxy.seen(SEND) == 2 and proxy.seen("eth_getTransactionByHash") >= 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug in aisc/backends/evm/backend.py: a non-transient JSON-RPC error while polling the receipt "
-    "(after the broadcast) escapes EvmBackend.execute as aisc.backends.evm.rpc.RpcError instead of "
-    "a BackendError, so the engine reports category 'internal'"))
-def test_rpc_error_while_polling_receipt_is_a_backend_error(chain: Anvil, proxy: FaultProxy) -> None:
-    w, res, _ = run_transfer(chain, proxy, [Rule(RpcErrorReply(-32603, "internal error"),
-                                                 method="eth_getTransactionReceipt")])
-    assert isinstance(res, BackendError)
+def test_delayed_send_mined_before_the_resend_is_not_a_failure(chain: Anvil, proxy: FaultProxy) -> None:
+    """The race of the delayed send, forced: the first send times out, the lookup says "unknown", and
+    the delayed original is mined before the re-send arrives, so the node refuses the re-send
+    ("nonce too low" / "already known"). The backend asks for the hash again and reports success."""
+    rules = [
+        Rule(Latency(1.5), method=SEND),                                   # original: arrives at ~1.5 s
+        Rule(Result(None), method="eth_getTransactionByHash"),             # first lookup: "unknown"
+        Rule(Latency(0.9), method=SEND, nth=2),                            # re-send: arrives at ~1.9 s
+    ]
+    w, res, intents = run_transfer(chain, proxy, rules, rpc_timeout_ms=1000)
+    (intent,) = intents
+    assert isinstance(res, ExecResult), f"expected success, got {res!r} ({getattr(res, 'category', '')})"
+    assert res.outputs["tx_hash"] == intent.tx_id
+    assert w.sent() == 1 and w.received() == AMOUNT
+    assert proxy.forwarded(SEND) == 2, "the original and the re-send of the same bytes"
+    assert proxy.seen("eth_getTransactionByHash") == 2, "one lookup after the timeout, one after the refusal"
+
+
+def test_resend_refused_and_hash_unknown_is_execution_failed(chain: Anvil, proxy: FaultProxy) -> None:
+    """The first send was lost, the re-send of the same bytes is refused and the node still does not
+    know the hash: a definite refusal (execution_failed, not retryable; the intent stays for a resume)."""
+    rules = [
+        Rule(Drop(), method=SEND),
+        Rule(RpcErrorReply(-32000, "replacement transaction underpriced"), method=SEND, nth=2),
+    ]
+    w, res, intents = run_transfer(chain, proxy, rules)
+    assert isinstance(res, BackendError), f"expected a failure, got {res!r}"
+    assert (res.category, res.retryable) == ("execution_failed", False), str(res)
+    assert len(intents) == 1 and w.sent() == 0
+    assert proxy.forwarded(SEND) == 0 and proxy.seen("eth_getTransactionByHash") == 2
+
+
+# --------------------------------------------------------------------------------------------
+# JSON-RPC errors that are not transient, on the calls around a write: always a BackendError with a
+# category (never a bare RpcError, which the engine would report as `internal`).
+
+RPC_ERROR_CASES: list[tuple[str, bool, int]] = [
+    # (method answering -32603 "internal error", retryable, transactions mined)
+    ("eth_chainId", True, 0),
+    ("eth_getTransactionCount", True, 0),
+    ("eth_getTransactionReceipt", False, 1),  # after the broadcast: the fate is for reconcile
+]
+
+
+@pytest.mark.parametrize(("method", "retryable", "mined"), RPC_ERROR_CASES, ids=[c[0] for c in RPC_ERROR_CASES])
+def test_rpc_error_around_a_write_is_a_backend_error(chain: Anvil, proxy: FaultProxy, method: str, retryable: bool,
+                                                     mined: int) -> None:
+    w, res, intents = run_transfer(chain, proxy, [Rule(RpcErrorReply(-32603, "internal error"), method=method)])
+    assert isinstance(res, BackendError), f"expected a failure, got {res!r}"
+    assert (res.category, res.retryable) == ("rpc_unavailable", retryable), str(res)
+    assert res.details["rpc_error"] == {"method": method, "code": -32603, "message": "internal error"}
+    assert w.sent() == mined and w.received() == AMOUNT * mined
+    assert len(intents) == mined, "an intent is recorded only for what was signed and sent"
+    if mined:
+        assert res.details["tx_hash"] == intents[0].tx_id
+        assert res.events == (("tx_sent", {"tx_hash": intents[0].tx_id}),)
+
+
+def test_rpc_error_while_polling_receipt_is_settled_by_reconcile(chain: Anvil, proxy: FaultProxy) -> None:
+    """After the receipt poll failed, reconcile() (what a resume does) finds the receipt."""
+    w, res, intents = run_transfer(chain, proxy, [Rule(RpcErrorReply(-32603, "internal error"),
+                                                       method="eth_getTransactionReceipt")])
+    assert isinstance(res, BackendError) and not res.retryable
+    be = make_backend(proxy.url, w.key)
+    try:
+        settled = be.reconcile(intents[0])
+    finally:
+        be.close()
+    assert settled is not None and settled.outputs["tx_hash"] == intents[0].tx_id
+    assert w.sent() == 1 and proxy.forwarded(SEND) == 1
+
+
+def test_malformed_receipt_after_the_broadcast_is_not_retryable(chain: Anvil, proxy: FaultProxy) -> None:
+    """A receipt whose fields are not quantities: rpc_unavailable, not retryable (it was sent)."""
+    bad = {"blockNumber": "0x1", "status": "yes", "transactionHash": "0x00"}
+    w, res, intents = run_transfer(chain, proxy, [Rule(Result(bad), method="eth_getTransactionReceipt")])
+    assert isinstance(res, BackendError), f"expected a failure, got {res!r}"
+    assert (res.category, res.retryable) == ("rpc_unavailable", False), str(res)
+    assert res.details["tx_hash"] == intents[0].tx_id
     assert w.sent() == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug in aisc/backends/evm/backend.py: a JSON-RPC error answering eth_chainId (_ensure_chain) or "
-    "eth_getTransactionCount (NonceManager.next_nonce) escapes EvmBackend.execute as RpcError, not "
-    "BackendError"))
-def test_rpc_error_on_chain_id_is_a_backend_error(chain: Anvil, proxy: FaultProxy) -> None:
-    w, res, _ = run_transfer(chain, proxy, [Rule(RpcErrorReply(-32603, "internal error"), method="eth_chainId")])
-    assert isinstance(res, BackendError)
-    assert w.sent() == 0
+def test_rpc_error_during_reconcile_is_retryable(chain: Anvil, proxy: FaultProxy) -> None:
+    """reconcile() only reads: a JSON-RPC error there is rpc_unavailable and retryable."""
+    w, res, intents = run_transfer(chain, proxy, [])
+    assert isinstance(res, ExecResult)
+    proxy.script(Rule(RpcErrorReply(-32603, "internal error"), method="eth_getTransactionReceipt"))
+    be = make_backend(proxy.url, w.key)
+    try:
+        with pytest.raises(BackendError) as ei:
+            be.reconcile(intents[0])
+    finally:
+        be.close()
+    assert (ei.value.category, ei.value.retryable) == ("rpc_unavailable", True)
 
 
 # --------------------------------------------------------------------------------------------

@@ -269,3 +269,26 @@ def test_compiled_compensations_run_newest_first_on_the_fake_backend(compile_ws:
     assert [c["compensation_id"] for c in by_id["a1"]["compensations"]] == ["a1__compensate_0"]
     assert [r["event"].get("node_id") for r in sink.of_type("tx_sent")] == [
         "a1", "a2", "a2__compensate_0", "a1__compensate_0"]
+
+
+def test_compensation_events_reach_a_file_sink(compile_ws: Compile, tmp_path: Path) -> None:
+    """Regression: the runner closed its event sinks before the compensations ran, so with
+    ``--events-jsonl FILE`` every compensation failed with "I/O operation on closed file"."""
+    from aisc.runtime.events import JsonlSink
+
+    res = compile_ws(workflow(with_comp(reset()), node("a2", "transfer", deps=["a1"], args={
+        "token": lit_asset(), "to": {"lit": OTHER}, "amount": {"lit": "1"}}), pack=False))
+    assert res.plan is not None
+    fake = FakeBackend({"a2": {"fail": "execution reverted: boom"}}, chains=["eip155:1"])
+    reg = BackendRegistry()
+    reg.register(fake)
+    path = tmp_path / "events.jsonl"
+    with SqliteStore(tmp_path / "runs.db") as st:
+        out = DurableRunner(reg, store=st, sinks=[JsonlSink(str(path))], options=RunOptions(run_id="e1")).start(
+            plan_from_json(res.plan))
+        stored = [r["event"]["type"] for r in st.events("e1") if r["event"].get("node_id") == "a1__compensate_0"]
+    assert [(c["compensation_id"], c["status"]) for c in out.compensations] == [("a1__compensate_0", "done")]
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    in_file = [r["event"]["type"] for r in records if r["event"].get("node_id") == "a1__compensate_0"]
+    assert "tx_sent" in in_file and "tx_confirmed" in in_file
+    assert "tx_sent" in stored
