@@ -93,7 +93,7 @@ class BackendRegistry:
             signer = cfg.get("signer")
             if isinstance(signer, str) and re.fullmatch(r"(0x)?[0-9a-fA-F]{64}", signer):
                 raise ConfigError(
-                    "the config holds a raw private key; refer to it instead ({env: NAME} or {file: PATH})",
+                    "the config holds a raw private key; refer to it instead (signer: {type: env, var: NAME} or an encrypted keystore file, see docs/evm.md and docs/solana.md)",
                     f"{p}.signer")
             reg._chain_cfg[chain] = dict(cfg)
         return reg

@@ -169,3 +169,55 @@ def test_solana_drop_after_forward_on_send_resends_same_bytes(devserver: DevServ
     assert res.outputs["signature"] == intents[0].tx_id
     assert sproxy.forwarded(SEND) == 2
     assert received(devserver) == LAMPORTS
+
+
+# --------------------------------------------------------------------------------------------
+# Cluster identity (getGenesisHash): the Solana form of "wrong chain id"
+
+DEVNET_GENESIS = "EtWTRABZaYq6iMfeYKouRu166VU2xqa1wcaWoxPkrZBG"
+
+
+CLUSTER_FAIL: list[tuple[str, list[Rule], str, bool]] = [
+    # (id, rules, category, retryable); nothing is signed or sent in any case
+    ("genesis-of-another-cluster", [Rule(Result(DEVNET_GENESIS), method="getGenesisHash")], "validation", False),
+    ("genesis-not-a-string", [Rule(Result(None), method="getGenesisHash")], "rpc_unavailable", True),
+    ("genesis-rpc-error", [Rule(RpcErrorReply(-32601, "Method not found"), method="getGenesisHash")],
+     "rpc_unavailable", True),
+    ("genesis-http-503-forever", [Rule(HttpStatus(503), method="getGenesisHash", times=None)], "rpc_unavailable",
+     True),
+]
+
+
+@pytest.mark.parametrize(("rules", "category", "retryable"), [c[1:] for c in CLUSTER_FAIL],
+                         ids=[c[0] for c in CLUSTER_FAIL])
+def test_solana_cluster_is_checked_before_anything_is_sent(devserver: DevServer, sproxy: FaultProxy,
+                                                           rules: list[Rule], category: str, retryable: bool) -> None:
+    """The endpoint must serve the chain the plan names (getGenesisHash vs the CAIP-2 reference)."""
+    res, intents = run(devserver, sproxy, rules)
+    assert isinstance(res, BackendError), f"expected a failure, got {res!r}"
+    assert (res.category, res.retryable) == (category, retryable), str(res)
+    assert res.details["code"] == "AISC-SOLANA-022"
+    assert not intents and sproxy.seen(SEND) == 0 and sproxy.seen("getLatestBlockhash") == 0
+    assert received(devserver) == 0
+
+
+def test_solana_cluster_mismatch_message_names_both_clusters(devserver: DevServer, sproxy: FaultProxy) -> None:
+    res, _ = run(devserver, sproxy, [Rule(Result(DEVNET_GENESIS), method="getGenesisHash")])
+    assert isinstance(res, BackendError)
+    assert res.details["expected"] == CHAIN.split(":")[1] and res.details["actual"] == DEVNET_GENESIS
+    assert DEVNET_GENESIS in str(res) and CHAIN in str(res)
+
+
+def test_solana_cluster_is_checked_once_per_backend(devserver: DevServer, sproxy: FaultProxy) -> None:
+    """Two writes and a reconcile through one backend ask getGenesisHash once."""
+    be = SolanaBackend({"chain": CHAIN, "transport": "rpc", "rpc_url": sproxy.url, "poll_interval_ms": 10,
+                        "signer": {"type": "env", "var": "K"}}, env={"K": str(PAYER)})
+    intents: list[TxIntent] = []
+    try:
+        be.execute(transfer_call(intents))
+        be.execute(transfer_call(intents))
+        assert be.reconcile(intents[0]) is not None
+    finally:
+        be.close()
+    assert sproxy.seen("getGenesisHash") == 1
+    assert received(devserver) == 2 * LAMPORTS
