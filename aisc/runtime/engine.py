@@ -451,6 +451,11 @@ class Engine:
                             event="node_paused")
                 return
         r.params = rd["resolved_params"]
+        if r.params:  # §4.2: nodes.<workflow node id>.args holds the resolved arguments
+            wf_id = n.source.node_id if n.source is not None and n.source.node_id else n.id
+            with self._lock:
+                merge_ref(self.root, f"nodes.{wf_id}.args", dict(r.params))
+                self._mark_path(f"nodes.{wf_id}")
         try:
             backend = self.router.for_node(n.chain, n.execution_type)
         except BackendError as e:

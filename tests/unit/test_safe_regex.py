@@ -24,7 +24,7 @@ SEARCH_OK: list[tuple[str, str, str, bool]] = [
      "123e4567-e89b-12d3-a456-426614174000", True),
     ("nested-plus-no-blowup", "^(a+)+$", "a" * 30 + "!", False),
     ("repeat-range-not-unrolled", "^a{0,100000}$", "a" * 50, True),
-    ("at-the-expansion-limit", "^a{10000}$", "a" * 10000, True),
+    ("at-the-expansion-limit", "a{10000}", "a" * 10000, True),
     ("at-the-length-limit", "a" * safe_regex.MAX_PATTERN_LENGTH, "a" * 1000, True),
 ]
 

@@ -1,5 +1,4 @@
-"""Runtime requirements that had no named test: R032/R033 (capabilities at run time; ctx.capabilities
-is a known gap, see the strict xfail below), R183/R184
+"""Runtime requirements that had no named test: R032/R033 (capabilities at run time), R031 (ctx.capabilities), R183/R184
 (need_user_confirm details), R235 (Solana read outputs), R316 (falsy ``until`` waits, then errors).
 
 Every event emitted here is also validated against the engine-event schema by this folder's conftest.
@@ -102,3 +101,16 @@ def test_r316_falsy_until_waits_then_errors() -> None:
     assert waits == [1, 2]
     assert types.index("node_waiting") < types.index("error")
     assert res.status == "timeout"
+
+
+# ------------------------------------------------------------------ R006 / R056: nodes.<id>.args
+
+
+def test_r056_node_args_are_readable_by_later_nodes() -> None:
+    """R006/R056: ``nodes.<id>.args`` holds a node's resolved arguments once it has run, so later
+    nodes (and compensations) can refer to them."""
+    first = read("a", bindings={"params": {"amount": {"lit": "7"}, "who": {"ref": "inputs.who"}}})
+    second = read("b", deps=["a"], condition={"cel": 'nodes.a.args.amount == "7" && nodes.a.args.who == "me"'})
+    res, _sink, be = run(plan(first, second), {"a": {"outputs": {}}, "b": {"outputs": {"ok": True}}},
+                         inputs={"who": "me"})
+    assert res.nodes["b"].state == "done" and be.calls["b"] == 1
