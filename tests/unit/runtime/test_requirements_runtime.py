@@ -6,8 +6,6 @@ Every event emitted here is also validated against the engine-event schema by th
 
 from __future__ import annotations
 
-import pytest
-
 from ._helpers import CHAIN, plan, read, run, write
 
 PACK = {"name": "safe", "version": "0.0.2", "policy": {"approvals": {"auto_execute_max_risk_level": 2}}}
