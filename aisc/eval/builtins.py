@@ -124,13 +124,15 @@ def mul_div(a: Any, b: Any, denom: Any) -> int:
         raise CelEvalError("mul_div() args must be non-negative")
     if z == 0:
         raise CelEvalError("mul_div() denom must be > 0")
+    if x.bit_length() + y.bit_length() > POW_MAX_RESULT_BITS:
+        raise CelEvalError(f"mul_div() product too large: results are limited to {POW_MAX_RESULT_BITS} bits")
     return (x * y) // z
 
 
 POW_MAX_EXPONENT = 10_000
 POW_MAX_RESULT_BITS = 1 << 16
-"""``pow()`` refuses a result that could need more than 65,536 bits (about 19,700 decimal digits):
-far above uint256/int256 math, far below sizes that take noticeable time to compute."""
+"""``pow()``, ``*`` and ``mul_div()`` refuse a result that could need more than 65,536 bits (about
+19,700 decimal digits): far above uint256/int256 math, far below sizes that take noticeable time."""
 
 
 def cel_pow(base: Any, exp: Any) -> int:

@@ -25,7 +25,7 @@ from aisc.numeric import mul as _num_mul
 from aisc.numeric import neg as _num_neg
 from aisc.numeric import sub as _num_sub
 
-from .builtins import BUILTINS, EXTRA_CONSTANTS, EXTRA_FUNCTIONS, Builtin, check_arity
+from .builtins import BUILTINS, EXTRA_CONSTANTS, EXTRA_FUNCTIONS, POW_MAX_RESULT_BITS, Builtin, check_arity
 from .values import FLOAT_MESSAGE, cel_cmp, cel_eq, is_num, js_string, truthy, type_name
 
 if TYPE_CHECKING:
@@ -123,8 +123,13 @@ def _err(msg: str, node: ir.Expr) -> CelEvalError:
     return CelEvalError(msg, node.start, node.end)
 
 
+_TOO_LARGE = f"product too large: results are limited to {POW_MAX_RESULT_BITS} bits"
+
+
 def _num_op(op: str, a: Any, b: Any, node: ir.Expr) -> Any:
     if is_num(a) and is_num(b):
+        if op == "*" and _mantissa_bits(a) + _mantissa_bits(b) > POW_MAX_RESULT_BITS:
+            raise _err(_TOO_LARGE, node)
         try:
             if op == "+":
                 return _num_add(a, b)
@@ -139,6 +144,10 @@ def _num_op(op: str, a: Any, b: Any, node: ir.Expr) -> Any:
         raise _err(FLOAT_MESSAGE, node)
     verb = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}[op]
     raise _err(f"Cannot {verb} {type_name(a)} and {type_name(b)}", node)
+
+
+def _mantissa_bits(v: Any) -> int:
+    return int(v.bit_length()) if type(v) is int else int(v.mantissa.bit_length())
 
 
 def _add_slow(a: Any, b: Any, node: ir.Expr) -> Any:
@@ -475,6 +484,8 @@ def _compile_binary(e: ir.Binary, env: _Env) -> Compiled:
             a = lf(root)
             b = rf(root)
             if type(a) is int and type(b) is int:
+                if a.bit_length() + b.bit_length() > POW_MAX_RESULT_BITS:
+                    raise _err(_TOO_LARGE, node)
                 return a * b
             return _num_op("*", a, b, node)
 

@@ -724,7 +724,8 @@ class EvmBackend:
         if self._legacy_only:
             price = replies[1]
             if isinstance(price, RpcError):
-                raise BackendError(f"eth_gasPrice failed: {price.message}", category="rpc_unavailable", retryable=True)
+                raise _rpc_error(price, f"eth_gasPrice failed: {price.message}; nothing was broadcast",
+                                 retryable=True, broadcast=False)
             return gas, Fees(gas_price=parse_quantity(price, "gasPrice"))
         fees = fees_from_replies(replies[1], replies[2])
         if fees is None:

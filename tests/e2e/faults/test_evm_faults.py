@@ -275,18 +275,19 @@ def test_resend_refused_and_hash_unknown_is_execution_failed(chain: Anvil, proxy
 # JSON-RPC errors that are not transient, on the calls around a write: always a BackendError with a
 # category (never a bare RpcError, which the engine would report as `internal`).
 
-RPC_ERROR_CASES: list[tuple[str, bool, int]] = [
-    # (method answering -32603 "internal error", retryable, transactions mined)
-    ("eth_chainId", True, 0),
-    ("eth_getTransactionCount", True, 0),
-    ("eth_getTransactionReceipt", False, 1),  # after the broadcast: the fate is for reconcile
+RPC_ERROR_CASES: list[tuple[str, str, dict[str, Any], bool, int]] = [
+    # (id, method answering -32603 "internal error", backend config, retryable, transactions mined)
+    ("chain-id", "eth_chainId", {}, True, 0),
+    ("nonce", "eth_getTransactionCount", {}, True, 0),
+    ("receipt", "eth_getTransactionReceipt", {}, False, 1),  # after the broadcast: the fate is for reconcile
 ]
 
 
-@pytest.mark.parametrize(("method", "retryable", "mined"), RPC_ERROR_CASES, ids=[c[0] for c in RPC_ERROR_CASES])
-def test_rpc_error_around_a_write_is_a_backend_error(chain: Anvil, proxy: FaultProxy, method: str, retryable: bool,
-                                                     mined: int) -> None:
-    w, res, intents = run_transfer(chain, proxy, [Rule(RpcErrorReply(-32603, "internal error"), method=method)])
+@pytest.mark.parametrize(("method", "cfg", "retryable", "mined"), [c[1:] for c in RPC_ERROR_CASES],
+                         ids=[c[0] for c in RPC_ERROR_CASES])
+def test_rpc_error_around_a_write_is_a_backend_error(chain: Anvil, proxy: FaultProxy, method: str, cfg: dict[str, Any],
+                                                     retryable: bool, mined: int) -> None:
+    w, res, intents = run_transfer(chain, proxy, [Rule(RpcErrorReply(-32603, "internal error"), method=method)], **cfg)
     assert isinstance(res, BackendError), f"expected a failure, got {res!r}"
     assert (res.category, res.retryable) == ("rpc_unavailable", retryable), str(res)
     assert res.details["rpc_error"] == {"method": method, "code": -32603, "message": "internal error"}

@@ -36,3 +36,16 @@ def test_pow_refuses_a_result_past_the_bound(expr: str, message: str) -> None:
     with pytest.raises(CelEvalError) as ei:
         evaluate_cel(expr, {})
     assert ei.value.message.startswith("pow() result too large") and message in ei.value.message
+
+
+def test_products_are_bounded_but_uint256_math_is_not_affected() -> None:
+    """``*`` and ``mul_div`` refuse results beyond the integer size limit; 2**512-scale math works."""
+    from aisc.eval import CelError, evaluate_cel
+
+    big = (1 << 256) - 1
+    assert evaluate_cel("a * b", {"a": big, "b": big}) == big * big
+    assert evaluate_cel("mul_div(a, b, c)", {"a": big, "b": big, "c": 3}) == big * big // 3
+    huge = {"x": 1 << 40_000}
+    for expr in ("pow(9,10000) * pow(9,10000) * pow(9,10000)", "x * x", "mul_div(x, x, 1)"):
+        with pytest.raises(CelError, match="too large"):
+            evaluate_cel(expr, huge)
