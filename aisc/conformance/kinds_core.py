@@ -1,4 +1,5 @@
-"""Handlers for the upstream core kinds: JCS, CEL evaluation, chain pattern selection, workflow plan.
+"""Handlers for the core kinds: JCS, CEL evaluation, chain pattern selection, workflow plan (upstream),
+and aisc's own ``workflow_plan_error``, ``valueref_eval`` and ``ais_value_validate``.
 
 Each handler imports the feature it checks on first use, and reports a missing or broken feature
 as a failed :class:`Outcome` (``not implemented yet: aisc.compiler missing``), never an exception.
@@ -275,6 +276,156 @@ def workflow_plan(inp: Mapping[str, Any], exp: Mapping[str, Any]) -> Outcome:
     return Outcome(True, golden, plan)
 
 
+@_guarded
+def workflow_plan_error(inp: Mapping[str, Any], exp: Mapping[str, Any]) -> Outcome:
+    """Compilation fails with an error diagnostic of code expect.code (message containing message_includes)."""
+    protocols = _field(inp, "input", "protocols_yaml", list)
+    if not all(isinstance(p, str) for p in protocols):
+        raise _Malformed("input.protocols_yaml must be a list of strings")
+    workflow = _field(inp, "input", "workflow_yaml", str)
+    want_code = _field(exp, "expect", "code", str)
+    want_text = _field(exp, "expect", "message_includes", str, optional=True)
+    (plan_from_yaml_texts,) = _feature("aisc.compiler", "plan_from_yaml_texts")
+    from aisc.diagnostics import CompilationFailed
+
+    want = f"error {want_code}" + (f" with a message containing {want_text!r}" if want_text else "")
+    try:
+        plan_from_yaml_texts(list(protocols), workflow)
+    except CompilationFailed as e:
+        errors = [d for d in e.diagnostics if d.severity == "error"]
+        got = [f"{d.code}: {d.message}" for d in errors]
+        same_code = [d for d in errors if d.code == want_code]
+        if not same_code:
+            return Outcome(False, want, got, f"compilation failed, but without an error {want_code}")
+        if want_text is not None and not any(want_text in d.message for d in same_code):
+            return Outcome(False, want_text, [d.message for d in same_code],
+                           f"no {want_code} message contains the expected text", relation="substring")
+        return Outcome(True, want, got)
+    except Exception as e:
+        return _unexpected("plan_from_yaml_texts", e)
+    return Outcome(False, want, "a plan", "expected compilation to fail, it produced a plan")
+
+
+# ------------------------------------------------------------------ ValueRef evaluation
+
+
+def _to_case_json(v: Any) -> Any:
+    """An evaluation result in the vectors' JSON form: ints as tagged bigints, decimals exact."""
+    if isinstance(v, bool) or v is None or isinstance(v, str):
+        return v
+    if isinstance(v, int):
+        return {"__ais_json_type": "bigint", "value": str(v)}
+    if isinstance(v, Mapping):
+        return {str(k): _to_case_json(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_to_case_json(x) for x in v]
+    return v  # Dec (compared exactly with the JSON number of the vector); anything else fails to compare
+
+
+def _plain_ints(v: Any, where: str) -> None:
+    """expect.value writes every integer as a tagged bigint (one rule, readable by any JSON parser)."""
+    if isinstance(v, bool):
+        return
+    if isinstance(v, int):
+        raise _Malformed(f'{where} is a plain JSON integer; write integers as '
+                         f'{{"__ais_json_type": "bigint", "value": "{v}"}}')
+    if isinstance(v, Mapping):
+        for k, x in v.items():
+            _plain_ints(x, f"{where}.{k}")
+    elif isinstance(v, list):
+        for i, x in enumerate(v):
+            _plain_ints(x, f"{where}[{i}]")
+
+
+@_guarded
+def valueref_eval(inp: Mapping[str, Any], exp: Mapping[str, Any]) -> Outcome:
+    """evaluate_value_ref(value_ref, root, params=..., capabilities=...) equals expect.value, or fails
+    with a message containing expect.error_includes (a MissingRef for expect.missing_ref)."""
+    if "value_ref" not in inp:
+        raise _Malformed("input.value_ref is missing")
+    root = _field(inp, "input", "root", Mapping)
+    params = _field(inp, "input", "params", Mapping, optional=True)
+    caps = _field(inp, "input", "capabilities", list, optional=True)
+    if caps is not None and not all(isinstance(c, str) for c in caps):
+        raise _Malformed("input.capabilities must be a list of strings")
+    has_value = "value" in exp
+    want_error = _field(exp, "expect", "error_includes", str, optional=True)
+    want_missing = _field(exp, "expect", "missing_ref", str, optional=True)
+    if has_value == (want_error is not None or want_missing is not None):
+        raise _Malformed("expect needs either value, or error_includes (and optionally missing_ref)")
+    if has_value:
+        _plain_ints(exp["value"], "expect.value")
+    evaluate, eval_options, vr_error, missing_ref_cls = _feature(
+        "aisc.eval", "evaluate_value_ref", "EvalOptions", "ValueRefEvalError", "MissingRef")
+    from aisc.aisjson import revive
+    from aisc.ir.valueref import ValueRefError
+
+    options = eval_options(capabilities=frozenset(caps)) if caps is not None else None
+    try:
+        v = evaluate(revive(inp["value_ref"]), revive(dict(root)),
+                     params=revive(dict(params)) if params is not None else None, options=options)
+    except (vr_error, ValueRefError) as e:
+        message = _error_message(e)
+        if has_value:
+            return Outcome(False, exp["value"], f"error: {message}", "evaluation failed, expected a value")
+        if want_missing is not None:
+            path = getattr(e, "path", None) if isinstance(e, missing_ref_cls) else None
+            if path != want_missing:
+                return Outcome(False, f"Missing ref: {want_missing}", message,
+                               "expected a missing ref error for this path")
+        return _substring(want_error, message)
+    except Exception as e:
+        return _unexpected("evaluate_value_ref", e)
+    got = _to_case_json(v)
+    if not has_value:
+        what = want_error if want_error is not None else f"Missing ref: {want_missing}"
+        return Outcome(False, f"an error containing {what!r}", got, "expected evaluation to fail, it returned a value")
+    if not json_equal(got, exp["value"]):
+        return Outcome(False, exp["value"], got, "value differs")
+    return Outcome(True, exp["value"], got)
+
+
+# ------------------------------------------------------------------ typed value validation
+
+
+_FAMILIES = ("evm", "solana")
+
+
+@_guarded
+def ais_value_validate(inp: Mapping[str, Any], exp: Mapping[str, Any]) -> Outcome:
+    """validate_value(type, value, ...) reports no problem (valid) or problems, one with code expect.code."""
+    typ = _field(inp, "input", "type", str)
+    if "value" not in inp:
+        raise _Malformed("input.value is missing")
+    family = inp.get("chain_family")
+    if family is not None and family not in _FAMILIES:
+        raise _Malformed('input.chain_family must be "evm", "solana" or null')
+    decimals = inp.get("asset_decimals")
+    if decimals is not None and (type(decimals) is not int):
+        raise _Malformed("input.asset_decimals must be an integer")
+    constraints = _field(inp, "input", "constraints", Mapping, optional=True)
+    want_valid = _field(exp, "expect", "valid", bool)
+    want_code = _field(exp, "expect", "code", str, optional=True)
+    if want_valid and want_code is not None:
+        raise _Malformed("expect.code only goes with valid: false")
+    (validate_value,) = _feature("aisc.ir.values", "validate_value")
+    try:
+        problems = validate_value(typ, inp["value"], chain_family=family, path="$", asset_decimals=decimals,
+                                  constraints=constraints)
+    except Exception as e:
+        return _unexpected("validate_value", e)
+    got = [f"{p.code}: {p.message}" for p in problems]
+    if want_valid:
+        if problems:
+            return Outcome(False, "valid (no problem)", got, "the value was rejected")
+        return Outcome(True, "valid (no problem)", [])
+    if not problems:
+        return Outcome(False, f"a problem {want_code}" if want_code else "a problem", [], "the value was accepted")
+    if want_code is not None and not any(p.code == want_code for p in problems):
+        return Outcome(False, f"a problem {want_code}", got, f"the value was rejected, but not with {want_code}")
+    return Outcome(True, want_code or "a problem", got)
+
+
 def json_equal(a: Any, b: Any) -> bool:
     """Deep equality of JSON values that, unlike ``==``, tells ``true`` from ``1``."""
     if isinstance(a, bool) or isinstance(b, bool):
@@ -296,4 +447,7 @@ KINDS: dict[str, KindHandler] = {
     "select_execution_spec": select_execution_spec,
     "select_execution_spec_error": select_execution_spec_error,
     "workflow_plan": workflow_plan,
+    "workflow_plan_error": workflow_plan_error,
+    "valueref_eval": valueref_eval,
+    "ais_value_validate": ais_value_validate,
 }

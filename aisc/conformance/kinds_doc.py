@@ -170,6 +170,64 @@ KIND_DOCS: dict[str, KindDoc] = {
         ),
         # ---- kinds aisc adds as features land (each handler module checks its own shapes)
         KindDoc(
+            kind="workflow_plan_error",
+            feature="aisc.compiler",
+            origin="aisc",
+            issue="issue 4 (compile)",
+            summary="protocols + a workflow (YAML texts) that must not compile, and the diagnostic code",
+            input={"protocols_yaml": "array[str]", "workflow_yaml": "str"},
+            expect={"code": "str", "message_includes": "str?"},
+            check=(
+                "compilation fails with an error diagnostic whose code is code (e.g. AISC-WF-004 for a "
+                "dependency cycle) and, when given, whose message contains message_includes"
+            ),
+            example_input={
+                "protocols_yaml": ["schema: ais/0.0.2\n…"],
+                "workflow_yaml": "schema: ais-flow/0.0.3\n…",
+            },
+            example_expect={"code": "AISC-WF-004", "message_includes": "cycle"},
+        ),
+        KindDoc(
+            kind="valueref_eval",
+            feature="aisc.eval",
+            origin="aisc",
+            issue="issue 3 (CEL, ValueRef)",
+            summary="evaluate a ValueRef against a runtime root (lit/ref/cel/object/array/detect)",
+            input={"value_ref": "any", "root": "object", "params": "object?", "capabilities": "array[str]?"},
+            expect={"value": "any?", "error_includes": "str?", "missing_ref": "str?"},
+            check=(
+                "either the result equals value, or evaluation fails with a message containing "
+                "error_includes (and, with missing_ref, it is a missing-ref error for exactly that path). "
+                "In value every integer is written {\"__ais_json_type\": \"bigint\", \"value\": \"<decimal>\"} "
+                "(a plain JSON integer there is a malformed case); a decimal result is a JSON number "
+                "with a fraction, compared exactly. Tagged bigints in value_ref, root and params are read "
+                "as integers. params overrides root.params; capabilities (when given) is the engine "
+                "capability set, otherwise detect checks root.ctx.capabilities"
+            ),
+            example_input={
+                "value_ref": {"ref": "inputs.amount"},
+                "root": {"inputs": {"amount": {"__ais_json_type": "bigint", "value": "1000"}}},
+            },
+            example_expect={"value": {"__ais_json_type": "bigint", "value": "1000"}},
+        ),
+        KindDoc(
+            kind="ais_value_validate",
+            feature="aisc.ir.values",
+            origin="aisc",
+            issue="typed inputs (docs/inputs.md)",
+            summary="validate a value against an AIS type (R110-R119): accepted, or rejected with a code",
+            input={"type": "str", "value": "any", "chain_family": "str?", "asset_decimals": "int?",
+                   "constraints": "object?"},
+            expect={"valid": "bool", "code": "str?"},
+            check=(
+                "valid: true when validate_value reports no problem at all; valid: false when it reports "
+                "one, and one of them has code (AISC-INPUT-NNN) when given. chain_family is \"evm\", "
+                "\"solana\" or absent (either address form); asset_decimals bounds token_amount digits"
+            ),
+            example_input={"type": "uint8", "value": "256"},
+            example_expect={"valid": False, "code": "AISC-INPUT-006"},
+        ),
+        KindDoc(
             kind="evm_json_abi_decode",
             origin="aisc",
             issue="issue 7 (EVM)",

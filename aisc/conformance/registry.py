@@ -38,6 +38,9 @@ KIND_MODULES: dict[str, str] = {
     "select_execution_spec": CORE,
     "select_execution_spec_error": CORE,
     "workflow_plan": CORE,
+    "workflow_plan_error": CORE,
+    "valueref_eval": CORE,
+    "ais_value_validate": CORE,
     "evm_json_abi_encode": EVM,
 }
 """Kinds whose handler module is fixed. A missing handler for one of these is a failure."""

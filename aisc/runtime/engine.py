@@ -227,6 +227,7 @@ class Engine:
         self._pool: ThreadPoolExecutor | None = None
         # incremental checkpoints: what changed since the last commit (docs/durability.md)
         self._dirty_all = True  # the first checkpoint of a run holds everything
+        self._read_lanes: dict[str, tuple[str, str]] = {}
         self._dirty_nodes: set[str] = set()
         self._dirty_sections: set[str] = set()
         self._dirty_parts: set[tuple[str, str]] = set()
@@ -473,7 +474,7 @@ class Engine:
             r.started_at = self.opts.clock()
         if io == "read":
             self._reads[n.chain] += 1
-            r.lane = (n.chain, "")
+            r.lane = self._read_lanes.setdefault(n.chain, (n.chain, ""))  # one tuple per chain, not per node
         else:
             acct = backend.signer_address(n.chain) or ""
             self._writes[(n.chain, acct)] += 1
@@ -858,17 +859,32 @@ class Engine:
                     set_ref(self.root, w.path, out)
                 self._mark_path(w.path)
         else:
-            merge_ref(self.root, f"nodes.{n.id}.outputs", out)
+            box = self.root.get("nodes")
+            entry = box.get(n.id) if isinstance(box, dict) else None
+            if isinstance(box, dict) and entry is None and n.id not in box:
+                box[n.id] = {"outputs": dict(out)}  # merge_ref's result, without re-splitting the path
+            else:
+                merge_ref(self.root, f"nodes.{n.id}.outputs", out)
             self._dirty_parts.add(("nodes", n.id))
         if r.io == "read":
             qid = (n.source.query if n.source and n.source.query else None) or n.id
             self.root["query"][qid] = out
             self._dirty_parts.add(("query", qid))
 
+    def _release(self, r: NodeRun) -> None:
+        """Drop the per-node evaluation caches of a finished node (nothing evaluates for it any more),
+        so a long run keeps only its state per node (outputs, node entry), not caches."""
+        self._options_cache.pop(r.node.id, None)
+        cache = getattr(self.ev, "_cache", None)  # the evaluator's decoded-ValueRef cache, keyed by id()
+        if isinstance(cache, dict):
+            for ref in iter_valuerefs(r.node.execution):
+                cache.pop(id(ref), None)
+
     def _complete(self, r: NodeRun, state: NodeState) -> None:
         r.state = state
         r.pause = None
         r.finished_at = self.opts.clock()
+        self._release(r)
         for dep in self._dependents[r.node.id]:
             self._waiting_deps[dep] -= 1
             if self._waiting_deps[dep] == 0:
@@ -881,6 +897,7 @@ class Engine:
         r.error = message
         r.failure = failure
         r.finished_at = self.opts.clock()
+        self._release(r)
         data: dict[str, Any] = {"reason": message, "retryable": retryable,
                                 "error": error_object(exc if exc is not None else message, name)}
         if isinstance(exc, BackendError):

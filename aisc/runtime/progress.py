@@ -29,6 +29,7 @@ _MARK = {"pending": "·", "running": "▶", "sent": "▶", "waiting": "…", "pa
          "done": "✓", "skipped": "-", "failed": "✗"}
 
 
+_RECENT = 256  # state changes remembered for the live view's recently finished rows
 _ACTIVE = ("running", "sent", "waiting", "paused", "blocked", "failed")
 
 
@@ -88,9 +89,16 @@ class ProgressView:
         if etype == "query_result" and self.state[nid] in ("sent",):
             return
         self.state[nid] = new
-        self.note[nid] = note
-        self._tick += 1
-        self._changed[nid] = self._tick
+        if note:
+            self.note[nid] = note
+        else:
+            self.note.pop(nid, None)
+        if self.live:  # recency, for the "most recently finished" rows; bounded (a view shows <= 40)
+            self._tick += 1
+            self._changed.pop(nid, None)
+            self._changed[nid] = self._tick
+            if len(self._changed) > _RECENT:
+                self._changed.pop(next(iter(self._changed)))
         if self.live:
             if etype == "query_result" and nid in self.polling:
                 return  # node_waiting (or the next event) says whether the poll is over
