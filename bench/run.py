@@ -30,6 +30,7 @@ Prints a table and writes bench/out/run.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -221,10 +222,8 @@ def main() -> int:
     doc = {"nodes": n, "runs": args.runs, "target_us_per_node": TARGET_US, "python": platform.python_version(),
            "machine": platform.machine(), "scheduler": results, "store": store, "cel_200_nodes": cel}
     if args.store_only:  # keep the other scenarios of the last full run
-        try:
+        with contextlib.suppress(OSError, ValueError):
             doc = {**json.loads(OUT.read_text()), "store": store}
-        except (OSError, ValueError):
-            pass
     OUT.write_text(json.dumps(doc, indent=2) + "\n")
     print(f"\nwrote {OUT.relative_to(REPO)}")
     return 0

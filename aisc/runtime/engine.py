@@ -19,6 +19,7 @@ every state change and every transaction intent before the broadcast continues.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import queue
 import threading
@@ -243,10 +244,8 @@ class Engine:
         try:
             return self._loop()
         except BaseException:
-            try:  # keep what completed before the error
+            with contextlib.suppress(Exception):  # keep what completed; the original error is reported
                 self._flush_checkpoint()
-            except Exception:  # noqa: BLE001 - the original error is the one to report
-                pass
             raise
         finally:
             self._pool.shutdown(wait=True)

@@ -103,7 +103,11 @@ class ProgressView:
             if etype == "query_result" and nid in self.polling:
                 return  # node_waiting (or the next event) says whether the poll is over
             now = time.monotonic()
-            if now - self._last >= 0.05 or new in ("paused", "failed"):
+            # at most 20 frames a second; a frame is drawn sooner when a node starts than when one
+            # finishes, so a busy run shows what runs (the next start redraws a finish anyway); a
+            # node that starts to wait for its poll interval, pauses or fails is drawn at once
+            due = 0.05 if new in _ACTIVE else 0.1
+            if now - self._last >= due or new in ("paused", "failed", "waiting"):
                 self._redraw()
                 self._last = now
         else:

@@ -547,7 +547,8 @@ class SqliteStore:
     def state(self, run_id: str) -> dict[str, Any] | None:
         """The latest checkpointed state ``{run_id, root, confirmed, nodes}`` (None before the
         first checkpoint), rebuilt from the incremental rows or read from a full snapshot."""
-        return self.get_run(run_id).state
+        state = self.get_run(run_id).state
+        return dict(state) if state is not None else None
 
     def is_incremental(self, run_id: str) -> bool:
         """True when the run's state is kept as incremental rows (runs written by this version)."""
