@@ -6,6 +6,8 @@ with eth-account, eth_sendRawTransaction, then eth_getTransactionReceipt polling
 and eth_getTransactionCount once per run). Rounds alternate between the variants; the table shows
 medians. Target: ratio (aisc / direct) <= 1.2.
 
+``aisc-engine`` runs the compiled 50-node transfer plan through the engine in this process
+(scheduler, policy gate, evaluation, events, EVM backend): the plan path without start-up costs.
 Whole-process rows (skip with --no-cli): ``direct-proc`` runs the same direct script in a fresh
 ``python`` process; ``aisc-run`` runs a compiled 50-node transfer plan (the erc20 example protocol)
 with ``python -m aisc run --no-store`` (startup, imports, plan checks, policy gate, events and the
@@ -116,6 +118,29 @@ def via_backend(url: str, token: str, writes: int) -> None:
 
 
 
+def via_engine(plan_path: Path, inputs_path: Path, url: str, writes: int) -> None:
+    """The compiled plan through the engine in this process: scheduler, policy gate, events (to a
+    list), evaluation and the EVM backend, without process start-up and imports."""
+    from aisc import aisjson
+    from aisc.backends.registry import BackendRegistry
+    from aisc.ir.plan import plan_from_json
+    from aisc.runtime.engine import Engine, RunOptions
+    from aisc.runtime.events import ListSink
+
+    plan = plan_from_json(aisjson.loads(plan_path.read_text()))
+    inputs = aisjson.loads(inputs_path.read_text())
+    os.environ["AISC_BENCH_KEY"] = KEY
+    reg = BackendRegistry.from_config({"chains": {"eip155:31337": {
+        "backend": "evm", "rpc_url": url, "signer": {"type": "env", "var": "AISC_BENCH_KEY"}}}})
+    try:
+        res = Engine(plan, reg, inputs=inputs, options=RunOptions(), sink=ListSink()).run()
+    finally:
+        reg.close()
+    done = sum(1 for r in res.nodes.values() if r.state == "done")
+    if res.status != "done" or done != writes:
+        raise RuntimeError(f"engine run ended {res.status} with {done}/{writes} nodes done")
+
+
 def prepare_cli(tmp: Path, url: str, token: str, writes: int) -> tuple[list[str], dict[str, str], Path]:
     """Compile a ``writes``-node transfer workflow once; return the ``aisc run`` command, its env and
     the scratch AISC_HOME. The key is only in the environment (anvil dev account 0, public)."""
@@ -206,7 +231,10 @@ def main() -> int:
             cmd, env, _home = prepare_cli(tmp, url, token, args.writes)
             child = [sys.executable, str(Path(__file__).resolve()), "--writes", str(args.writes),
                      "--child-direct", url, token]
+            plan_path, inputs_path = Path(cmd[cmd.index("run") + 1]), tmp / "inputs.json"
+            via_engine(plan_path, inputs_path, url, args.writes)  # warm up
             variants += [
+                ("aisc-engine", lambda: via_engine(plan_path, inputs_path, url, args.writes)),
                 ("direct-proc", lambda: subprocess.run(child, check=True, env=env)),
                 ("aisc-run", lambda: run_cli([*cmd, "--no-store"], env, args.writes)),
                 ("aisc-run+store", lambda: run_cli(cmd, env, args.writes)),
@@ -229,6 +257,7 @@ def main() -> int:
     ratio = med["aisc"] / med["direct"]
     ratios = {"aisc/direct": round(ratio, 4)}
     if "aisc-run" in med:
+        ratios["aisc-engine/direct"] = round(med["aisc-engine"] / med["direct"], 4)
         ratios["aisc-run/direct-proc"] = round(med["aisc-run"] / med["direct-proc"], 4)
         ratios["aisc-run/direct"] = round(med["aisc-run"] / med["direct"], 4)
         ratios["aisc-run+store/direct-proc"] = round(med["aisc-run+store"] / med["direct-proc"], 4)

@@ -201,7 +201,7 @@ def plan_from_json(obj: Any) -> Plan:
     node of the plan (a runner cannot schedule anything else).
     """
     m = _obj(obj, "$")
-    _keys(m, "$", {"schema", "meta", "nodes", "extensions"}, {"schema", "nodes"})
+    _keys(m, "$", _PLAN_KEYS, _PLAN_REQUIRED)
     if m["schema"] != PLAN_SCHEMA:
         raise PlanError(f'schema must be "{PLAN_SCHEMA}", got {_show(m["schema"])}', "$.schema")
     meta = _meta(m["meta"], "$.meta") if "meta" in m else None
@@ -222,9 +222,15 @@ def plan_from_json(obj: Any) -> Plan:
     return Plan(nodes=nodes, meta=meta, extensions=ext)
 
 
+_PLAN_KEYS = frozenset({"schema", "meta", "nodes", "extensions"})
+_PLAN_REQUIRED = frozenset({"schema", "nodes"})
+_NO_KEYS: frozenset[str] = frozenset()
+_META_KEYS = frozenset({"created_at", "name", "description", "extensions"})
+
+
 def _meta(obj: Any, p: str) -> PlanMeta:
     m = _obj(obj, p)
-    _keys(m, p, {"created_at", "name", "description", "extensions"}, set())
+    _keys(m, p, _META_KEYS, _NO_KEYS)
     return PlanMeta(
         created_at=_opt_str(m, "created_at", p),
         name=_opt_str(m, "name", p),
@@ -233,17 +239,22 @@ def _meta(obj: Any, p: str) -> PlanMeta:
     )
 
 
-_NODE_KEYS = {
+_NODE_KEYS = frozenset({
     "id", "chain", "kind", "description", "deps", "condition", "assert", "assert_message", "until",
     "retry", "timeout_ms", "bindings", "execution", "writes", "source", "extensions",
-}
+})
+_NODE_REQUIRED = frozenset({"id", "chain", "kind", "execution"})
 
 
 def _node(obj: Any, p: str) -> PlanNode:
     m = _obj(obj, p)
-    _keys(m, p, _NODE_KEYS, {"id", "chain", "kind", "execution"})
-    node_id = _str(m["id"], f"{p}.id")
-    chain = _chain(m["chain"], f"{p}.chain")
+    _keys(m, p, _NODE_KEYS, _NODE_REQUIRED)
+    node_id = m["id"]
+    if not isinstance(node_id, str):
+        _str(node_id, f"{p}.id")
+    chain = m["chain"]
+    if not (isinstance(chain, str) and chain in _CHAINS_OK):
+        chain = _chain(chain, f"{p}.chain")
     kind = m["kind"]
     if kind not in NODE_KINDS:
         raise PlanError(f"kind must be one of {', '.join(NODE_KINDS)}, got {_show(kind)}", f"{p}.kind")
@@ -252,7 +263,10 @@ def _node(obj: Any, p: str) -> PlanNode:
         raw = m["deps"]
         if not isinstance(raw, list):
             raise PlanError(f"deps must be a list of node ids, got {_kind(raw)}", f"{p}.deps")
-        deps = tuple(_str(d, f"{p}.deps[{j}]") for j, d in enumerate(raw))
+        for j, d in enumerate(raw):
+            if not isinstance(d, str):
+                _str(d, f"{p}.deps[{j}]")
+        deps = tuple(raw)
     retry = _retry(m["retry"], f"{p}.retry") if "retry" in m else None
     bindings = _bindings(m["bindings"], f"{p}.bindings") if "bindings" in m else None
     writes = None
@@ -261,7 +275,9 @@ def _node(obj: Any, p: str) -> PlanNode:
         if not isinstance(raw, list):
             raise PlanError(f"writes must be a list, got {_kind(raw)}", f"{p}.writes")
         writes = tuple(_write(w, f"{p}.writes[{j}]") for j, w in enumerate(raw))
-    execution = _obj(m["execution"], f"{p}.execution")
+    execution = m["execution"]
+    if type(execution) is not dict:
+        execution = _obj(execution, f"{p}.execution")
     check_execution(execution, f"{p}.execution")
     return PlanNode(
         id=node_id,
@@ -283,9 +299,18 @@ def _node(obj: Any, p: str) -> PlanNode:
     )
 
 
+_RETRY_KEYS = frozenset({"interval_ms", "max_attempts", "backoff", "extensions"})
+_RETRY_REQUIRED = frozenset({"interval_ms"})
+_BINDINGS_KEYS = frozenset({"params", "extensions"})
+_WRITE_KEYS = frozenset({"path", "mode", "extensions"})
+_WRITE_REQUIRED = frozenset({"path"})
+_SOURCE_KEYS = frozenset({"workflow", "node_id", "protocol", "action", "query", "step_id", "extensions"})
+_SOURCE_WF_KEYS = frozenset({"name", "version"})
+
+
 def _retry(obj: Any, p: str) -> Retry:
     m = _obj(obj, p)
-    _keys(m, p, {"interval_ms", "max_attempts", "backoff", "extensions"}, {"interval_ms"})
+    _keys(m, p, _RETRY_KEYS, _RETRY_REQUIRED)
     backoff = m.get("backoff")
     if "backoff" in m and backoff != "fixed":
         raise PlanError(f'backoff must be "fixed", got {_show(backoff)}', f"{p}.backoff")
@@ -299,11 +324,14 @@ def _retry(obj: Any, p: str) -> Retry:
 
 def _bindings(obj: Any, p: str) -> Bindings:
     m = _obj(obj, p)
-    _keys(m, p, {"params", "extensions"}, set())
+    _keys(m, p, _BINDINGS_KEYS, _NO_KEYS)
     params = None
     if "params" in m:
         raw = _obj(m["params"], f"{p}.params")
-        params = {str(k): _vr(v, f"{p}.params.{k}") for k, v in raw.items()}
+        params = {}
+        for k, v in raw.items():
+            got = _fast_vr(v)
+            params[str(k)] = got if got is not None else _vr(v, f"{p}.params.{k}")
     return Bindings(
         params=params,
         extensions=_extensions(m["extensions"], f"{p}.extensions") if "extensions" in m else None,
@@ -312,7 +340,7 @@ def _bindings(obj: Any, p: str) -> Bindings:
 
 def _write(obj: Any, p: str) -> Write:
     m = _obj(obj, p)
-    _keys(m, p, {"path", "mode", "extensions"}, {"path"})
+    _keys(m, p, _WRITE_KEYS, _WRITE_REQUIRED)
     mode = m.get("mode")
     if "mode" in m and mode not in WRITE_MODES:
         raise PlanError(f"mode must be set or merge, got {_show(mode)}", f"{p}.mode")
@@ -325,11 +353,11 @@ def _write(obj: Any, p: str) -> Write:
 
 def _source(obj: Any, p: str) -> Source:
     m = _obj(obj, p)
-    _keys(m, p, {"workflow", "node_id", "protocol", "action", "query", "step_id", "extensions"}, set())
+    _keys(m, p, _SOURCE_KEYS, _NO_KEYS)
     wf = None
     if "workflow" in m:
         w = _obj(m["workflow"], f"{p}.workflow")
-        _keys(w, f"{p}.workflow", {"name", "version"}, {"name", "version"})
+        _keys(w, f"{p}.workflow", _SOURCE_WF_KEYS, _SOURCE_WF_KEYS)
         wf = SourceWorkflow(name=_str(w["name"], f"{p}.workflow.name"),
                             version=_str(w["version"], f"{p}.workflow.version"))
     return Source(
@@ -491,6 +519,8 @@ def _abi_param(v: Any, p: str) -> None:
 
 
 def _obj(v: Any, p: str) -> dict[str, Any]:
+    if type(v) is dict:
+        return v
     if not isinstance(v, Mapping):
         raise PlanError(f"expected an object, got {_kind(v)}", p)
     return v if isinstance(v, dict) else dict(v)
@@ -502,7 +532,11 @@ def _list(v: Any, p: str) -> list[Any]:
     return v
 
 
-def _keys(m: Mapping[str, Any], p: str, allowed: set[str], required: set[str]) -> None:
+def _keys(m: Mapping[str, Any], p: str, allowed: frozenset[str] | set[str],
+          required: frozenset[str] | set[str]) -> None:
+    keys = m.keys()
+    if keys <= allowed and required <= keys:
+        return
     for k in m:
         if k not in allowed:
             raise PlanError(f"unknown field '{k}' (allowed: {', '.join(sorted(allowed))})", f"{p}.{k}")
@@ -518,13 +552,24 @@ def _str(v: Any, p: str) -> str:
 
 
 def _opt_str(m: Mapping[str, Any], key: str, p: str) -> str | None:
-    return _str(m[key], f"{p}.{key}") if key in m else None
+    if key not in m:
+        return None
+    v = m[key]
+    return v if isinstance(v, str) else _str(v, f"{p}.{key}")
+
+
+# Chain ids already matched by CHAIN_RE (plans repeat a handful of chains on every node).
+_CHAINS_OK: set[str] = set()
 
 
 def _chain(v: Any, p: str) -> str:
     s = _str(v, p)
+    if s in _CHAINS_OK:
+        return s
     if not CHAIN_RE.match(s):
         raise PlanError(f"chain {s!r} is not a CAIP-2 id (e.g. eip155:1, solana:<genesis>)", p)
+    if type(s) is str and len(_CHAINS_OK) < 1024:
+        _CHAINS_OK.add(s)
     return s
 
 
@@ -540,7 +585,28 @@ def _extensions(v: Any, p: str) -> dict[str, Any]:
     return _obj(v, p)
 
 
+def _fast_vr(v: Any) -> ValueRef | None:
+    """The common one-key ``lit``/``ref``/``cel`` ValueRefs without building a path; None otherwise.
+
+    Returns exactly what :func:`aisc.ir.valueref.from_json` returns for them; anything else (and every
+    invalid value) goes through ``from_json`` so errors keep their messages and paths.
+    """
+    if type(v) is not dict or len(v) != 1:
+        return None
+    for tag, val in v.items():
+        if tag == "ref":
+            return vr.Ref(val) if type(val) is str and val else None
+        if tag == "lit":
+            return vr.Lit(val)
+        if tag == "cel":
+            return vr.Cel(val) if type(val) is str and val else None
+    return None
+
+
 def _vr(v: Any, p: str) -> ValueRef:
+    got = _fast_vr(v)
+    if got is not None:
+        return got
     try:
         return vr.from_json(v, p)
     except vr.ValueRefError as e:
