@@ -361,7 +361,24 @@ def _gc_paused() -> Iterator[None]:
         yield
     finally:
         if was:
+            _promote_young()
             gc.enable()
+
+
+def _promote_young() -> None:
+    """Move the objects allocated while the collector was paused straight to the oldest generation.
+
+    Otherwise the first allocation after ``gc.enable()`` runs a young-generation collection over
+    everything the phase allocated: for a 10,000-node workflow that is one scan of ~10^6 live
+    objects per compile, which misses the CPU caches and made validate+plan superlinear (t(10k)/t(1k)
+    12.7 with ~180 ms of the 10k compile spent in that scan). ``gc.freeze(); gc.unfreeze()`` does the
+    move without scanning. Nothing is leaked: cyclic garbage among these objects is still found by
+    the next full collection. Skipped when the host process keeps frozen objects of its own (e.g. a
+    pre-fork server), whose freeze we must not undo.
+    """
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
 
 
 class WorkspaceCache:
@@ -410,10 +427,11 @@ def self_check(plan: Mapping[str, Any]) -> None:
     """Decode the plan with the runtime's strict decoder (raises PlanError).
 
     Execution specs are shared between plan nodes (every node running one action holds the same spec
-    object), so each distinct spec is checked once and the nodes are decoded with a stand-in.
+    object), so each distinct spec is checked once here, first, and the nodes are then decoded
+    without checking their specs again (``check_executions=False``; a non-object ``execution`` is
+    still an error there).
     """
     nodes = plan.get("nodes") or []
-    light = []
     for i, n in enumerate(nodes):
         ex = n.get("execution")
         if isinstance(ex, Mapping):
@@ -423,13 +441,9 @@ def self_check(plan: Mapping[str, Any]) -> None:
                 if len(_CHECKED_SPECS) > 20_000:
                     _CHECKED_SPECS.clear()
                 _CHECKED_SPECS[id(ex)] = ex  # holding the spec keeps its id from being reused
-            light.append({**n, "execution": _STAND_IN})
-        else:
-            light.append(n)
-    plan_from_json({**plan, "nodes": light})
+    plan_from_json({**plan, "nodes": list(nodes)}, check_executions=False)
 
 
-_STAND_IN: dict[str, Any] = {"type": "aisc_checked"}
 _CHECKED_SPECS: dict[int, Any] = {}
 
 
