@@ -21,21 +21,10 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import attrs
 
-IoKind = Literal["read", "write"]
+from aisc.ir.exectypes import CORE_EXECUTION_TYPES as CORE_EXECUTION_TYPES
+from aisc.ir.exectypes import READ_EXECUTION_TYPES as READ_EXECUTION_TYPES
 
-CORE_EXECUTION_TYPES = frozenset(
-    {
-        "evm_call",
-        "evm_read",
-        "evm_multiread",
-        "evm_multicall",
-        "solana_instruction",
-        "solana_read",
-        "bitcoin_psbt",
-        "composite",
-    }
-)
-READ_EXECUTION_TYPES = frozenset({"evm_read", "evm_rpc", "evm_multiread", "solana_read"})
+IoKind = Literal["read", "write"]
 
 
 def io_kind(execution_type: str) -> IoKind:

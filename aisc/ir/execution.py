@@ -15,21 +15,9 @@ from typing import Any, ClassVar
 import attrs
 
 from aisc.diagnostics import Span
+from aisc.ir.exectypes import CORE_EXECUTION_TYPES as CORE_EXECUTION_TYPES
+from aisc.ir.exectypes import READ_EXECUTION_TYPES as READ_EXECUTION_TYPES
 from aisc.ir.valueref import ValueRef
-
-CORE_EXECUTION_TYPES = (
-    "evm_call",
-    "evm_read",
-    "evm_multiread",
-    "evm_multicall",
-    "solana_instruction",
-    "solana_read",
-    "bitcoin_psbt",
-    "composite",
-)
-
-#: Execution types that only read (scheduling and policy classification, SPEC-MAP §5.1).
-READ_EXECUTION_TYPES = ("evm_read", "evm_rpc", "evm_multiread", "solana_read")
 
 STEP_ID_PATTERN = r"^[a-zA-Z0-9_-]+$"
 

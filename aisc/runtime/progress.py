@@ -13,7 +13,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
-_STATE_OF_EVENT = {
+#: event type -> node state shown by the view (``tx_sent`` shows as its own ``sent`` state)
+STATE_OF_EVENT = {
     "node_ready": "running",
     "query_result": "done",
     "tx_sent": "sent",
@@ -73,7 +74,7 @@ class ProgressView:
         nid = ev.get("node_id")
         if nid not in self.state:
             return
-        new = _STATE_OF_EVENT.get(str(etype))
+        new = STATE_OF_EVENT.get(str(etype))
         if new is None:
             return
         data = ev.get("data") or {}

@@ -20,20 +20,11 @@ from typing import Any
 
 from aisc.ir.plan import Plan, PlanError, plan_from_json
 from aisc.runtime.patch import merge_ref, set_ref
+from aisc.runtime.progress import STATE_OF_EVENT as _VIEW_STATE_OF_EVENT
 
-# event type -> node state it implies
-STATE_OF_EVENT = {
-    "node_ready": "running",
-    "query_result": "done",
-    "tx_sent": "running",
-    "tx_confirmed": "done",
-    "node_waiting": "waiting",
-    "skipped": "skipped",
-    "need_user_confirm": "paused",
-    "node_paused": "paused",
-    "node_blocked": "blocked",
-    "error": "failed",
-}
+# event type -> node state it implies: the live view's table, except that a replay folds
+# ``tx_sent`` into ``running``
+STATE_OF_EVENT = {**_VIEW_STATE_OF_EVENT, "tx_sent": "running"}
 _FINAL = ("done", "skipped", "failed", "paused")
 
 

@@ -1,7 +1,7 @@
 """Local chains for the fault tests and the load benchmark: an anvil process with TestToken.
 
-Independent of the EVM engineer's ``tests/e2e/evm/evm_chain.py`` on purpose (that module is only
-importable from its own folder); the contract artefacts come from ``contracts/build``.
+Also the home of the anvil helpers (``find_anvil``, ``free_port``, ``artefact``, ``fn_abi``) that
+``tests/e2e/evm/evm_chain.py`` re-exports; the contract artefacts come from ``contracts/build``.
 """
 
 from __future__ import annotations

@@ -13,20 +13,17 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
-import pytest
 from Crypto.Hash import keccak
 from eth_account import Account
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 sys.path.insert(0, str(HERE.parent / "evm"))
-from evm_chain import DEV_ADDRS, SUPPLY, Chain, _free_port, find_anvil  # noqa: E402
+from evm_chain import DEV_ADDRS, Chain, launch_anvil  # noqa: E402
 
 ERC20_EXAMPLE = REPO / "aisc" / "data" / "examples" / "erc20.ais.yaml"
 SPECS = HERE / "specs"
@@ -51,40 +48,7 @@ def address_of(label: str) -> str:
 
 def start_anvil() -> Iterator[Chain]:
     """Start a private anvil (instant mining) with the TestToken deployed; stop it afterwards."""
-    binary = find_anvil()
-    if binary is None:
-        msg = ("anvil is not installed: run tools/chain-deps/install.sh (or set AISC_ANVIL=/path/to/anvil) "
-               "to run the anvil crash matrix")
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    port = _free_port()
-    proc = subprocess.Popen([binary, "--host", "127.0.0.1", "--port", str(port), "--chain-id", "31337", "--silent",
-                             "--accounts", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    chain = Chain(f"http://127.0.0.1:{port}")
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                assert chain.rpc("eth_chainId") == "0x7a69"
-                break
-            except (httpx.HTTPError, AssertionError):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    err = proc.stderr.read().decode() if proc.stderr else ""
-                    pytest.fail(f"anvil did not start on port {port}: {err[-500:]}")
-                time.sleep(0.05)
-        chain.addr["token"] = chain.deploy("TestToken", ["string", "string", "uint256"], ["Test", "TST", SUPPLY])
-        yield chain
-    finally:
-        chain.http.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stderr:
-            proc.stderr.close()
+    yield from launch_anvil(2, "the anvil crash matrix")
 
 
 def fund(chain: Chain, addr: str, tokens: int) -> None:

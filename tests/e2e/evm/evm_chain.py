@@ -8,11 +8,9 @@ tools/chain-deps/install.sh). Without it the tests fail when CI is set and skip 
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -25,8 +23,14 @@ from aisc.backends.base import NodeCall, TxIntent
 from aisc.backends.evm.backend import EvmBackend
 
 REPO = Path(__file__).resolve().parents[3]
-BUILD = REPO / "contracts" / "build"
-ANVIL_IN_REPO = REPO / "tools" / "chain-deps" / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.support.chains import artefact  # noqa: E402
+from tests.support.chains import find_anvil as find_anvil  # noqa: E402
+from tests.support.chains import fn_abi as fn_abi  # noqa: E402
+from tests.support.chains import free_port as _free_port  # noqa: E402
+
 CHAIN = "eip155:31337"
 MULTICALL3 = "0xca11bde05977b3631167028862be2a173976ca11"
 
@@ -43,45 +47,6 @@ DEV_ADDRS = [
     "0x90f79bf6eb2c4f870365e785982e1f101e93b906",
 ]
 SUPPLY = 10**24
-
-
-def find_anvil() -> str | None:
-    env = os.environ.get("AISC_ANVIL")
-    if env:
-        return env if os.access(env, os.X_OK) else None
-    if os.access(ANVIL_IN_REPO, os.X_OK):
-        return str(ANVIL_IN_REPO)
-    return shutil.which("anvil")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def artefact(name: str) -> dict[str, Any]:
-    return dict(json.loads((BUILD / f"{name}.json").read_text()))
-
-
-def fn_abi(contract: str, name: str) -> dict[str, Any]:
-    """The AIS JSON ABI fragment for ``contract.name`` (internalType etc. stripped)."""
-
-    def clean(p: Mapping[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": p["name"], "type": p["type"]}
-        if "components" in p:
-            out["components"] = [clean(c) for c in p["components"]]
-        return out
-
-    for item in artefact(contract)["abi"]:
-        if item.get("type") == "function" and item["name"] == name:
-            return {
-                "type": "function",
-                "name": name,
-                "inputs": [clean(p) for p in item["inputs"]],
-                "outputs": [clean(p) for p in item["outputs"]],
-            }
-    raise KeyError(f"{contract}.{name}")
 
 
 class Chain:
@@ -179,20 +144,19 @@ def lit(v: Any) -> dict[str, Any]:
     return {"lit": v}
 
 
-@pytest.fixture(scope="session")
-def anvil_session() -> Iterator[Chain]:
+def launch_anvil(accounts: int, purpose: str) -> Iterator[Chain]:
+    """Start a private anvil (instant mining, ``accounts`` dev accounts) with the TestToken deployed;
+    stop it afterwards. Without the binary: fail under CI, else skip (``purpose`` ends the message)."""
     binary = find_anvil()
     if binary is None:
-        msg = (
-            "anvil is not installed: run tools/chain-deps/install.sh "
-            "(or set AISC_ANVIL=/path/to/anvil) to run the EVM end-to-end tests"
-        )
+        msg = f"anvil is not installed: run tools/chain-deps/install.sh (or set AISC_ANVIL=/path/to/anvil) to run {purpose}"
         if os.environ.get("CI"):
             pytest.fail(msg)
         pytest.skip(msg)
     port = _free_port()
     proc = subprocess.Popen(
-        [binary, "--host", "127.0.0.1", "--port", str(port), "--chain-id", "31337", "--silent", "--accounts", "4"],
+        [binary, "--host", "127.0.0.1", "--port", str(port), "--chain-id", "31337", "--silent",
+         "--accounts", str(accounts)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -209,11 +173,6 @@ def anvil_session() -> Iterator[Chain]:
                     pytest.fail(f"anvil did not start on port {port}: {err[-500:]}")
                 time.sleep(0.05)
         chain.addr["token"] = chain.deploy("TestToken", ["string", "string", "uint256"], ["Test", "TST", SUPPLY])
-        chain.addr["router"] = chain.deploy("TestRouter", [], [])
-        chain.addr["bridge"] = chain.deploy("TestBridge", ["address"], [chain.addr["token"]])
-        chain.addr["multicall_deployed"] = chain.deploy("Multicall3", [], [])
-        chain.rpc("anvil_setCode", [MULTICALL3, artefact("Multicall3")["deployedBytecode"]])
-        chain.addr["multicall3"] = MULTICALL3
         yield chain
     finally:
         chain.http.close()
@@ -225,6 +184,17 @@ def anvil_session() -> Iterator[Chain]:
             proc.wait()
         if proc.stderr:
             proc.stderr.close()
+
+
+@pytest.fixture(scope="session")
+def anvil_session() -> Iterator[Chain]:
+    for chain in launch_anvil(4, "the EVM end-to-end tests"):
+        chain.addr["router"] = chain.deploy("TestRouter", [], [])
+        chain.addr["bridge"] = chain.deploy("TestBridge", ["address"], [chain.addr["token"]])
+        chain.addr["multicall_deployed"] = chain.deploy("Multicall3", [], [])
+        chain.rpc("anvil_setCode", [MULTICALL3, artefact("Multicall3")["deployedBytecode"]])
+        chain.addr["multicall3"] = MULTICALL3
+        yield chain
 
 
 @pytest.fixture
