@@ -1,6 +1,7 @@
 """Chain address helpers: Solana pubkeys, PDA/ATA derivation, EVM addresses and EIP-55.
 
-Bottom layer: imports only the standard library, ``solders`` and ``pycryptodome``.
+Bottom layer: imports only the standard library, ``solders`` and ``pycryptodome``, the last two on
+first use (a compiler run that meets no Solana key or EVM checksum never loads them).
 
 Solana (SPEC-MAP §5.6, R233):
 
@@ -24,10 +25,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from Crypto.Hash import keccak
-from solders.pubkey import Pubkey
+if TYPE_CHECKING:
+    from solders.pubkey import Pubkey
 
 __all__ = [
     "ADDRESS_LOOKUP_TABLE_PROGRAM",
@@ -109,6 +110,8 @@ def b58decode(text: str) -> bytes:
 
 def parse_pubkey(value: object, *, what: str = "pubkey") -> Pubkey:
     """Parse a base58 Solana public key (exactly 32 bytes). ``what`` names the field in errors."""
+    from solders.pubkey import Pubkey
+
     if isinstance(value, Pubkey):
         return value
     if not isinstance(value, str):
@@ -166,6 +169,8 @@ def find_program_address(seeds: Sequence[bytes], program_id: str) -> tuple[str, 
     off-curve hash has probability ~2^-256 and is not handled.)
     """
     # The bump seed counts towards the 16-seed limit.
+    from solders.pubkey import Pubkey
+
     checked = _check_seeds(seeds, with_bump=True)
     program = parse_pubkey(program_id, what="program_id")
     pda, bump = Pubkey.find_program_address(checked, program)
@@ -174,6 +179,8 @@ def find_program_address(seeds: Sequence[bytes], program_id: str) -> tuple[str, 
 
 def create_program_address(seeds: Sequence[bytes], program_id: str) -> str:
     """The address for exactly these seeds (bump included by the caller); error if on the curve."""
+    from solders.pubkey import Pubkey
+
     checked = _check_seeds(seeds, with_bump=False)
     program = parse_pubkey(program_id, what="program_id")
     try:
@@ -202,6 +209,8 @@ def is_evm_address(value: object) -> bool:
 
 
 def _keccak_hex(data: bytes) -> str:
+    from Crypto.Hash import keccak
+
     return keccak.new(digest_bits=256, data=data).hexdigest()
 
 

@@ -24,8 +24,6 @@ import re
 import threading
 from typing import Any, Final
 
-import regex  # type: ignore[import-untyped]  # no stubs; wrapped with typed functions below
-
 __all__ = [
     "MATCH_TIMEOUT_MS",
     "MAX_EXPANDED_SIZE",
@@ -82,6 +80,8 @@ def compile_pattern(pattern: str) -> Any:
             f"regular expression repeats too much: its counted repeats unroll to about {size} atoms "
             f"(at most {MAX_EXPANDED_SIZE}); use a smaller {{m,n}} count"
         )
+    import regex  # type: ignore[import-untyped]  # no stubs; loaded on the first pattern (~10 ms)
+
     try:
         rx = regex.compile(pattern)
     except regex.error as e:

@@ -46,7 +46,7 @@ def policy_gate(case_input: Mapping[str, Any], expect: Mapping[str, Any] | None)
 def patch_guard(case_input: Mapping[str, Any], expect: Mapping[str, Any] | None) -> Outcome:
     import copy
 
-    from aisc.runtime.engine import new_root
+    from aisc.runtime.evaluator import new_root
     from aisc.runtime.patch import RuntimePatchError, apply_patches, build_guard_policy
 
     exp = dict(expect or {})

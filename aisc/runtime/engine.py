@@ -36,8 +36,9 @@ from aisc.backends.base import Backend, BackendError, ExecResult, NodeCall, TxIn
 from aisc.ir import valueref as vr
 from aisc.ir.plan import Plan, PlanNode, node_to_json, plan_to_json
 from aisc.ir.values import normalize_inputs
+from aisc.reprs import install_reprs
 from aisc.runtime import policy as pol
-from aisc.runtime.evaluator import DetectNeeded, EvalFailed, Evaluator, RefMissing
+from aisc.runtime.evaluator import DetectNeeded, EvalFailed, Evaluator, RefMissing, new_root
 from aisc.runtime.events import Emitter, EventSink, RedactMode, error_object
 from aisc.runtime.patch import (
     GuardPolicy,
@@ -83,7 +84,7 @@ class CommandSource(Protocol):
     def next_command(self, paused: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None: ...
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class RunOptions:
     max_concurrency: int = 8
     max_read_concurrency: int = 8
@@ -100,7 +101,7 @@ class RunOptions:
     sleep: Callable[[float], None] = time.sleep
 
 
-@attrs.define
+@attrs.define(repr=False)
 class NodeRun:
     node: PlanNode
     index: int
@@ -118,7 +119,7 @@ class NodeRun:
     finished_at: float | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class RunResult:
     run_id: str
     status: RunStatus
@@ -136,13 +137,6 @@ class RunResult:
             "policy_blocked": exitcodes.POLICY_BLOCKED, "timeout": exitcodes.TIMEOUT,
             "cancelled": exitcodes.CANCELLED,
         }[self.status]
-
-
-def new_root(inputs: Mapping[str, Any] | None = None, ctx: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    c = dict(ctx or {})
-    c.setdefault("capabilities", [])
-    return {"inputs": dict(inputs or {}), "params": {}, "ctx": c, "query": {}, "contracts": {},
-            "calculated": {}, "policy": {}, "nodes": {}}
 
 
 def iter_valuerefs(obj: Any) -> Iterator[Any]:
@@ -1252,3 +1246,6 @@ __all__ = [
     "CheckpointStore", "CommandSource", "Engine", "NodeRun", "PlanInputError", "RunOptions", "RunResult",
     "check_runnable", "is_missing", "new_root", "parse_command", "run_plan",
 ]
+
+
+install_reprs(__name__)

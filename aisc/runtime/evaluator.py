@@ -19,6 +19,14 @@ from typing import Any
 from aisc.ir import valueref as vr
 
 
+def new_root(inputs: Mapping[str, Any] | None = None, ctx: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A fresh runtime root: the namespaces ValueRefs and CEL read (``inputs``, ``ctx``, ``nodes``, …)."""
+    c = dict(ctx or {})
+    c.setdefault("capabilities", [])
+    return {"inputs": dict(inputs or {}), "params": {}, "ctx": c, "query": {}, "contracts": {},
+            "calculated": {}, "policy": {}, "nodes": {}}
+
+
 class RefMissing(Exception):
     def __init__(self, path: str) -> None:
         super().__init__(f"Missing ref: {path}")

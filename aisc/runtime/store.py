@@ -49,6 +49,7 @@ from typing import Any
 
 import attrs
 
+from aisc.reprs import install_reprs
 from aisc.runtime.events import now_rfc3339, redact
 
 STORE_SCHEMA = "aisc-runs/2"
@@ -198,7 +199,7 @@ def scrub(value: Any) -> Any:
 # ------------------------------------------------------------------ records
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class RunRecord:
     run_id: str
     plan_hash: str
@@ -219,7 +220,7 @@ class RunRecord:
                 "updated_at": self.updated_at, "checkpoints": self.state_seq, "error": self.error}
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class IntentRecord:
     run_id: str
     node_id: str
@@ -280,7 +281,7 @@ CREATE TABLE IF NOT EXISTS deltas (
     PRIMARY KEY (run_id, seq));
 """
 
-# the section order of a fresh runtime root (aisc.runtime.engine.new_root)
+# the section order of a fresh runtime root (aisc.runtime.evaluator.new_root)
 _ROOT_ORDER = {k: i for i, k in enumerate(("inputs", "params", "ctx", "query", "contracts", "calculated", "policy",
                                            "nodes"))}
 # root_parts.key: WHOLE for a section stored as one value (a non-object section, or the marker {}
@@ -291,7 +292,7 @@ DELETED = {"__aisc_deleted": True}
 """Marker of a removed root part in a delta log entry."""
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Delta:
     """What changed since the previous checkpoint (handed to :meth:`SqliteStore.save_delta`).
 
@@ -822,3 +823,6 @@ def states_of(snapshot: Mapping[str, Any] | None) -> dict[str, str]:
 
 def iter_open(intents: Iterable[IntentRecord]) -> list[IntentRecord]:
     return [i for i in intents if i.status in OPEN_INTENT_STATUSES]
+
+
+install_reprs(__name__)
