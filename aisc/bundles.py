@@ -41,6 +41,7 @@ from typing import Any
 import attrs
 
 from aisc.diagnostics import AiscError, Diagnostic, has_errors
+from aisc.reprs import install_reprs
 
 FORMAT = "aisc-bundle/1"
 MANIFEST = "manifest.json"
@@ -79,7 +80,7 @@ class BundleError(AiscError):
         super().__init__(first)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Verified:
     """The outcome of :func:`verify_bundle`."""
 
@@ -505,3 +506,6 @@ def load_verified_bundle(path: str | os.PathLike[str]) -> tuple[dict[str, Any], 
     if not v.ok or v.plan is None or v.manifest is None:
         raise BundleError([d for d in v.diagnostics if d.is_error] or list(v.diagnostics))
     return v.plan, v.manifest
+
+
+install_reprs(__name__)

@@ -15,12 +15,14 @@ from typing import Any, Literal
 
 import attrs
 
+from aisc.reprs import install_reprs
+
 Severity = Literal["error", "warning", "note"]
 
 _SEVERITY_RANK = {"error": 0, "warning": 1, "note": 2}
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class Span:
     """A region of a source file. Lines and columns are 1-based; ``end_*`` is exclusive."""
 
@@ -42,13 +44,13 @@ class Span:
         return Span(self.file, self.line + line_offset, col, self.line + end_line_offset, end_col)
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class Related:
     message: str
     span: Span | None = None
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class Diagnostic:
     """One finding. ``code`` is stable (``AISC-<PASS>-<NNN>``); ``path`` is a ``$``-path."""
 
@@ -244,3 +246,6 @@ def render(diags: Sequence[Diagnostic], fmt: str, *, tool_version: str = "0", co
     if fmt == "sarif":
         return render_sarif(diags, tool_version=tool_version)
     return render_text(diags, color=color)
+
+
+install_reprs(__name__)

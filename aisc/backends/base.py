@@ -23,6 +23,7 @@ import attrs
 
 from aisc.ir.exectypes import CORE_EXECUTION_TYPES as CORE_EXECUTION_TYPES
 from aisc.ir.exectypes import READ_EXECUTION_TYPES as READ_EXECUTION_TYPES
+from aisc.reprs import install_reprs
 
 IoKind = Literal["read", "write"]
 
@@ -60,7 +61,7 @@ class BackendError(Exception):
         self.events: tuple[tuple[str, Mapping[str, Any]], ...] = tuple(events)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class TxIntent:
     """What is persisted before a broadcast. JSON-able values only; never a private key."""
 
@@ -73,7 +74,7 @@ class TxIntent:
     extra: Mapping[str, Any] = attrs.field(factory=dict)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class ExecResult:
     """The outcome of one successful execution.
 
@@ -88,7 +89,7 @@ class ExecResult:
     need_user_confirm: tuple[str, Mapping[str, Any]] | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class NodeCall:
     """One execution request for one plan node attempt."""
 
@@ -142,3 +143,6 @@ class Backend(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+install_reprs(__name__)

@@ -17,6 +17,8 @@ from typing import IO, Any
 
 import attrs
 
+from aisc.reprs import install_reprs
+
 HELP = "compile and run a bundled example on the in-process Solana VM"
 DESCRIPTION = (
     "Compile a bundled demo workflow and execute it end to end on an in-process Solana VM (LiteSVM):\n"
@@ -46,7 +48,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 # ------------------------------------------------------------------ the manifest
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Balance:
     label: str
     owner: str  # base58 or "signer"
@@ -54,7 +56,7 @@ class Balance:
     mint: str | None  # None: native SOL (lamports)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Demo:
     name: str
     title: str
@@ -108,7 +110,7 @@ def load_demos(root: str | None = None) -> dict[str, Demo]:
 # ------------------------------------------------------------------ running
 
 
-@attrs.define
+@attrs.define(repr=False)
 class Outcome:
     """What one demo run produced (also used by tests)."""
 
@@ -263,3 +265,6 @@ def run_demo(demo: Demo, *, out: IO[str], err: IO[str], events_jsonl: str | None
     return Outcome(exit_code, result.status, signer, before, after, txs,
                    {nid: r.state for nid, r in result.nodes.items()}, len(plan.nodes), phash, seconds,
                    result.error)
+
+
+install_reprs(__name__)

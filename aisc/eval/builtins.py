@@ -20,13 +20,14 @@ from aisc.grammar.errors import CelEvalError
 from aisc.numeric import INTEGER_STRING, Dec, compare, parse_decimal_string, pow10
 from aisc.numeric import to_atomic as _to_atomic
 from aisc.numeric import to_human as _to_human
+from aisc.reprs import install_reprs
 
 from .values import FLOAT_MESSAGE, is_num, js_string, truthy, type_name, utf16_len
 
 _DIGITS = re.compile(r"[0-9]+\Z")
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class Builtin:
     """A function callable from CEL: ``fn(*args)`` with ``min_args <= len(args) <= max_args``
     (``max_args=None``: variadic)."""
@@ -398,3 +399,6 @@ EXTRA_FUNCTIONS: dict[str, tuple[str, Builtin]] = {CAP_DERIVE_ATA: ("derive_ata"
 
 
 __all__ = ["BUILTINS", "CAP_DERIVE_ATA", "CAP_MAX_UINT256", "EXTRA_CONSTANTS", "EXTRA_FUNCTIONS", "Builtin"]
+
+
+install_reprs(__name__)

@@ -24,6 +24,7 @@ from aisc.numeric import div as _num_div
 from aisc.numeric import mul as _num_mul
 from aisc.numeric import neg as _num_neg
 from aisc.numeric import sub as _num_sub
+from aisc.reprs import install_reprs
 
 from .builtins import BUILTINS, EXTRA_CONSTANTS, EXTRA_FUNCTIONS, POW_MAX_RESULT_BITS, Builtin, check_arity
 from .values import FLOAT_MESSAGE, cel_cmp, cel_eq, is_num, js_string, truthy, type_name
@@ -39,7 +40,7 @@ def _cel_key(functions: Mapping[str, Callable[..., Any]], capabilities: frozense
     return (tuple(sorted(functions.items(), key=lambda kv: kv[0])), extras)
 
 
-@attrs.frozen(slots=True, eq=False)
+@attrs.frozen(slots=True, eq=False, repr=False)
 class EvalOptions:
     """How to evaluate.
 
@@ -570,3 +571,6 @@ def _compile_binary(e: ir.Binary, env: _Env) -> Compiled:
 
 
 __all__ = ["Compiled", "EvalOptions", "compile_cel", "compile_ir", "evaluate_cel"]
+
+
+install_reprs(__name__)

@@ -13,10 +13,12 @@ from typing import Any
 
 import attrs
 
+from aisc.reprs import install_reprs
+
 HARD_BLOCK = "hard_block"
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class DetectDecision:
     """``ok`` or a ``hard_block`` with a reason (no confirmation can clear it)."""
 
@@ -99,3 +101,6 @@ def pick_detect_provider(
         return DetectDecision(False, "no detect provider available for kind/chain in pack allowlist")
     best = sorted(pool, key=lambda e: (-_priority(e), str(e.get("provider", ""))))[0]
     return DetectDecision(True, provider=str(best.get("provider")), entry=best)
+
+
+install_reprs(__name__)

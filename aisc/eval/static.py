@@ -28,6 +28,7 @@ from aisc.grammar.parser import parse
 from aisc.grammar.spans import ScalarStyle, rebase_span
 from aisc.ir import expr as ir
 from aisc.numeric import Dec
+from aisc.reprs import install_reprs
 
 from .builtins import BUILTINS, EXTRA_FUNCTIONS, check_arity
 
@@ -50,7 +51,7 @@ STANDARD_FUNCTIONS: frozenset[str] = frozenset(BUILTINS)
 EXTRA_FUNCTION_NAMES: frozenset[str] = frozenset(name for name, _ in EXTRA_FUNCTIONS.values())
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class CelInfo:
     """What an expression refers to and, where decidable, what it yields.
 
@@ -275,3 +276,6 @@ def value_ref_node_ids(vr: Mapping[str, Any] | Any) -> frozenset[str]:
         elif isinstance(v, Detect):
             stack.extend(c for c in (v.candidates or ()) if is_valueref_json(c) or not isinstance(c, Mapping))
     return frozenset(out)
+
+
+install_reprs(__name__)

@@ -11,6 +11,7 @@ import attrs
 
 from aisc.diagnostics import Diagnostic, Span, register_source
 from aisc.ir.codec import YMap, YNode, YScalar, node_at, structure
+from aisc.reprs import install_reprs
 
 #: schema string → document kind (the only versions aisc accepts).
 SUPPORTED_SCHEMAS: dict[str, str] = {
@@ -45,7 +46,7 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 _STRUCTURABLE = ("AISC-LOAD-006", "AISC-LOAD-008", "AISC-LOAD-012", "AISC-LOAD-018")
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, repr=False)
 class LoadedDocument:
     """One loaded file. ``document`` is the typed IR (None on error or for untyped kinds)."""
 
@@ -252,3 +253,6 @@ def span_at(doc: LoadedDocument, path: str, *, nearest: bool = False) -> Span | 
             break
         cur = nxt
     return cur.span  # type: ignore[no-any-return]
+
+
+install_reprs(__name__)

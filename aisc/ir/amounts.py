@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 
 from aisc import numeric
+from aisc.reprs import install_reprs
 
 __all__ = [
     "AMOUNT_LIMIT_KEYS",
@@ -60,7 +61,7 @@ class AmountFormatError(ValueError):
         self.hint = hint
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class AmountLimit:
     """A parsed ``max_spend`` / ``max_approval`` value."""
 
@@ -70,7 +71,7 @@ class AmountLimit:
     symbol: str | None = None  # the "<amount> <SYMBOL>" form
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class LimitResolution:
     """A limit resolved for one write: does it apply, and its value in base units (or why not)."""
 
@@ -262,3 +263,6 @@ def _show(v: Any) -> str:
     if isinstance(v, numeric.Dec):
         return numeric.format_decimal(v)
     return repr(v)
+
+
+install_reprs(__name__)

@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 
 from aisc.diagnostics import Span
+from aisc.reprs import install_reprs
 
 SCHEMA = "ais-conformance/0.0.2"
 
@@ -28,7 +29,7 @@ CASE_KINDS = (
 
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class ConformanceCase:
     id: str
     kind: str
@@ -38,10 +39,13 @@ class ConformanceCase:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class ConformanceFile:
     schema: str
     cases: tuple[ConformanceCase, ...]
     extensions: Mapping[str, Any] | None = None
     raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
+install_reprs(__name__)

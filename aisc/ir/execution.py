@@ -18,6 +18,7 @@ from aisc.diagnostics import Span
 from aisc.ir.exectypes import CORE_EXECUTION_TYPES as CORE_EXECUTION_TYPES
 from aisc.ir.exectypes import READ_EXECUTION_TYPES as READ_EXECUTION_TYPES
 from aisc.ir.valueref import ValueRef
+from aisc.reprs import install_reprs
 
 STEP_ID_PATTERN = r"^[a-zA-Z0-9_-]+$"
 
@@ -26,7 +27,7 @@ STEP_ID_PATTERN = r"^[a-zA-Z0-9_-]+$"
 
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class AbiParam:
     """A JSON ABI parameter ``{name, type, components?}`` (strict, R195)."""
 
@@ -36,7 +37,7 @@ class AbiParam:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class AbiFunction:
     """``{type: "function", name, inputs, outputs?}``."""
 
@@ -58,7 +59,7 @@ class _Core:
         return self.TYPE
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class EvmCall(_Core):
     TYPE: ClassVar[str] = "evm_call"
     to: ValueRef
@@ -70,7 +71,7 @@ class EvmCall(_Core):
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class EvmRead(_Core):
     TYPE: ClassVar[str] = "evm_read"
     to: ValueRef
@@ -81,7 +82,7 @@ class EvmRead(_Core):
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class MultireadCall:
     id: str
     to: ValueRef
@@ -91,7 +92,7 @@ class MultireadCall:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class EvmMultiread(_Core):
     TYPE: ClassVar[str] = "evm_multiread"
     method: str
@@ -101,7 +102,7 @@ class EvmMultiread(_Core):
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class MulticallCall:
     abi: AbiFunction
     args: Mapping[str, ValueRef]
@@ -110,7 +111,7 @@ class MulticallCall:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class EvmMulticall(_Core):
     TYPE: ClassVar[str] = "evm_multicall"
     to: ValueRef
@@ -121,7 +122,7 @@ class EvmMulticall(_Core):
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class SolanaAccount:
     name: str
     pubkey: ValueRef
@@ -131,7 +132,7 @@ class SolanaAccount:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class SolanaInstruction(_Core):
     TYPE: ClassVar[str] = "solana_instruction"
     program: ValueRef
@@ -146,7 +147,7 @@ class SolanaInstruction(_Core):
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class SolanaRead(_Core):
     TYPE: ClassVar[str] = "solana_read"
     method: str
@@ -156,7 +157,7 @@ class SolanaRead(_Core):
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class BitcoinPsbt(_Core):
     TYPE: ClassVar[str] = "bitcoin_psbt"
     script_type: str
@@ -166,7 +167,7 @@ class BitcoinPsbt(_Core):
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class CompositeStep:
     """One step of a composite (R170): its ``execution`` is a plain spec, never a composite."""
 
@@ -179,7 +180,7 @@ class CompositeStep:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class Composite(_Core):
     TYPE: ClassVar[str] = "composite"
     steps: tuple[CompositeStep, ...]
@@ -188,7 +189,7 @@ class Composite(_Core):
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class PluginExecution:
     """A non-core execution type; ``fields`` holds every key except ``type`` as plain JSON."""
 
@@ -216,3 +217,6 @@ ExecutionBlock = Mapping[str, ExecutionSpec]
 
 def is_read_type(execution_type: str) -> bool:
     return execution_type in READ_EXECUTION_TYPES
+
+
+install_reprs(__name__)

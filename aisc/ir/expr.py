@@ -14,13 +14,15 @@ from typing import Literal as TypingLiteral
 
 import attrs
 
+from aisc.reprs import install_reprs
+
 _pos = attrs.field(default=0, eq=False, repr=False)
 
 BinaryOp = TypingLiteral["||", "&&", "==", "!=", "<", "<=", ">", ">=", "in", "+", "-", "*", "/", "%"]
 UnaryOp = TypingLiteral["!", "-"]
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class Literal:
     """``null``, ``true``/``false``, an ``int``, a ``Dec`` or a ``str``."""
 
@@ -29,14 +31,14 @@ class Literal:
     end: int = _pos
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class Ident:
     name: str
     start: int = _pos
     end: int = _pos
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class Member:
     """``obj.name``; ``start``/``end`` cover the whole ``obj.name``."""
 
@@ -46,7 +48,7 @@ class Member:
     end: int = _pos
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class Index:
     obj: Expr
     index: Expr
@@ -54,7 +56,7 @@ class Index:
     end: int = _pos
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class Call:
     """``name(args)``, or ``recv.name(rest)`` with ``method=True`` and ``args = (recv, *rest)``."""
 
@@ -65,14 +67,14 @@ class Call:
     end: int = _pos
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class ListExpr:
     items: tuple[Expr, ...]
     start: int = _pos
     end: int = _pos
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class Unary:
     op: UnaryOp
     operand: Expr
@@ -80,7 +82,7 @@ class Unary:
     end: int = _pos
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class Binary:
     """Every binary operator, including the short-circuit ``&&``/``||`` and ``in``."""
 
@@ -91,7 +93,7 @@ class Binary:
     end: int = _pos
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class Ternary:
     cond: Expr
     then: Expr
@@ -129,3 +131,6 @@ def walk(e: Expr) -> list[Expr]:
         out.append(n)
         stack.extend(reversed(children(n)))
     return out
+
+
+install_reprs(__name__)

@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from aisc.diagnostics import Span
+from aisc.reprs import install_reprs
 
 SCHEMA = "ais-pack/0.0.2"
 
@@ -16,7 +17,7 @@ SCHEMA = "ais-pack/0.0.2"
 Ext = Mapping[str, Any] | None
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class PackMeta:
     name: str
     version: str
@@ -25,7 +26,7 @@ class PackMeta:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class PackInclude:
     protocol: str
     version: str
@@ -36,7 +37,7 @@ class PackInclude:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class Approvals:
     auto_execute_max_risk_level: int | None = None
     require_approval_min_risk_level: int | None = None
@@ -44,7 +45,7 @@ class Approvals:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class HardConstraintsDefaults:
     """Pack-level limits. ``max_spend``/``max_approval`` are decimal strings (R117), never YAML numbers."""
 
@@ -57,7 +58,7 @@ class HardConstraintsDefaults:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class PackPolicy:
     approvals: Approvals | None = None
     hard_constraints_defaults: HardConstraintsDefaults | None = None
@@ -68,7 +69,7 @@ class PackPolicy:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class TokenResolution:
     allow_symbol_input: bool | None = None
     require_user_confirm_asset_address: bool | None = None
@@ -77,7 +78,7 @@ class TokenResolution:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class TokenAllowlistEntry:
     chain: str
     symbol: str
@@ -88,7 +89,7 @@ class TokenAllowlistEntry:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class TokenPolicy:
     resolution: TokenResolution | None = None
     allowlist: tuple[TokenAllowlistEntry, ...] | None = None
@@ -98,7 +99,7 @@ class TokenPolicy:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class QuoteProvider:
     provider: str
     chains: tuple[str, ...] | None = None
@@ -107,14 +108,14 @@ class QuoteProvider:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class QuoteProviders:
     enabled: tuple[QuoteProvider, ...] | None = None
     extensions: Ext = None
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class DetectProvider:
     kind: str
     provider: str
@@ -126,14 +127,14 @@ class DetectProvider:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class DetectProviders:
     enabled: tuple[DetectProvider, ...] | None = None
     extensions: Ext = None
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class Providers:
     quote: QuoteProviders | None = None
     detect: DetectProviders | None = None
@@ -142,7 +143,7 @@ class Providers:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class PluginAllow:
     type: str
     chains: tuple[str, ...] | None = None
@@ -150,21 +151,21 @@ class PluginAllow:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class PluginExecutionAllowlist:
     enabled: tuple[PluginAllow, ...] | None = None
     extensions: Ext = None
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class Plugins:
     execution: PluginExecutionAllowlist | None = None
     extensions: Ext = None
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class ActionOverride:
     risk_tags: tuple[str, ...] | None = None
     hard_constraints: HardConstraintsDefaults | None = None
@@ -172,14 +173,14 @@ class ActionOverride:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class Overrides:
     actions: Mapping[str, ActionOverride] | None = None
     extensions: Ext = None
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class Pack:
     schema: str
     includes: tuple[PackInclude, ...]
@@ -204,3 +205,6 @@ class Pack:
         if self.name is not None and self.version is not None:
             return self.name, self.version
         return None
+
+
+install_reprs(__name__)

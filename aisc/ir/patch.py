@@ -12,11 +12,12 @@ from typing import Any
 import attrs
 
 from aisc.diagnostics import Span
+from aisc.reprs import install_reprs
 
 PATCH_OPS = ("set", "merge")
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class RuntimePatch:
     op: str
     path: str
@@ -24,3 +25,6 @@ class RuntimePatch:
     has_value: bool = False
     extensions: Mapping[str, Any] | None = None
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
+install_reprs(__name__)

@@ -32,6 +32,7 @@ import attrs
 from aisc.diagnostics import Diagnostic
 from aisc.ir import valueref as vr
 from aisc.ir.valueref import ValueRef
+from aisc.reprs import install_reprs
 
 PLAN_SCHEMA = "ais-plan/0.0.3"
 NODE_KINDS = ("action_ref", "query_ref", "execution")
@@ -69,7 +70,7 @@ class PlanError(ValueError):
 # ------------------------------------------------------------------ model
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class PlanMeta:
     created_at: str | None = None
     name: str | None = None
@@ -77,7 +78,7 @@ class PlanMeta:
     extensions: Mapping[str, Any] | None = _ext
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Retry:
     interval_ms: int
     max_attempts: int | None = None
@@ -85,13 +86,13 @@ class Retry:
     extensions: Mapping[str, Any] | None = _ext
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Bindings:
     params: Mapping[str, ValueRef] | None = attrs.field(default=None, hash=False)
     extensions: Mapping[str, Any] | None = _ext
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Write:
     """A writeback target. ``mode`` absent means ``set`` (reference behaviour)."""
 
@@ -104,13 +105,13 @@ class Write:
         return self.mode or "set"
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class SourceWorkflow:
     name: str
     version: str
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Source:
     workflow: SourceWorkflow | None = None
     node_id: str | None = None
@@ -125,7 +126,7 @@ def _tuple_or_none(v: Sequence[Any] | None) -> tuple[Any, ...] | None:
     return None if v is None else tuple(v)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class PlanNode:
     """One plan node. ``assert_`` is the plan's ``assert`` (a Python keyword)."""
 
@@ -172,7 +173,7 @@ def _node_tuple(v: Sequence[PlanNode]) -> tuple[PlanNode, ...]:
     return tuple(v)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Plan:
     nodes: tuple[PlanNode, ...] = attrs.field(converter=_node_tuple)
     meta: PlanMeta | None = None
@@ -726,3 +727,6 @@ def _put(d: dict[str, Any], key: str, value: Any) -> None:
 def validate_plan(plan: Plan) -> Plan:
     """Run the strict decoder over a plan built in code; returns the re-decoded plan or raises."""
     return plan_from_json(plan_to_json(plan))
+
+
+install_reprs(__name__)

@@ -13,6 +13,7 @@ import attrs
 from aisc.diagnostics import Span
 from aisc.ir.execution import ExecutionBlock
 from aisc.ir.valueref import ValueRef
+from aisc.reprs import install_reprs
 
 SCHEMA = "ais/0.0.2"
 
@@ -21,7 +22,7 @@ SCHEMA = "ais/0.0.2"
 Ext = Mapping[str, Any] | None
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class ProtocolMeta:
     protocol: str
     version: str
@@ -35,7 +36,7 @@ class ProtocolMeta:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class Deployment:
     chain: str
     contracts: Mapping[str, str]
@@ -44,7 +45,7 @@ class Deployment:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class ParamConstraints:
     min: Any = None  # int | Dec (exact), never float
     max: Any = None
@@ -54,7 +55,7 @@ class ParamConstraints:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class Param:
     """An action/query parameter. ``type`` is the AIS type string as written (see :mod:`aisc.ir.types`)."""
 
@@ -72,7 +73,7 @@ class Param:
     type_span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class Return:
     name: str
     type: str
@@ -81,7 +82,7 @@ class Return:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class HardConstraints:
     max_slippage_bps: ValueRef | None = None
     max_spend: ValueRef | None = None
@@ -93,7 +94,7 @@ class HardConstraints:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class CalculatedField:
     expr: ValueRef
     inputs: tuple[str, ...] | None = None
@@ -101,7 +102,7 @@ class CalculatedField:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class Action:
     description: str
     risk_level: int
@@ -119,7 +120,7 @@ class Action:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class Consistency:
     block_tag: str | int | None = None
     require_same_block: bool | None = None
@@ -127,7 +128,7 @@ class Consistency:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class Query:
     description: str
     execution: ExecutionBlock
@@ -139,7 +140,7 @@ class Query:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class Risk:
     level: str
     text: str
@@ -148,7 +149,7 @@ class Risk:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class SupportedAsset:
     symbol: str
     decimals: Mapping[str, int]
@@ -160,7 +161,7 @@ class SupportedAsset:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class ProtocolTestExpect:
     calculated: Mapping[str, Any] | None = None
     execution_type: str | None = None
@@ -168,7 +169,7 @@ class ProtocolTestExpect:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class ProtocolTest:
     name: str
     action: str
@@ -178,7 +179,7 @@ class ProtocolTest:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class Protocol:
     """An ``ais/0.0.2`` protocol spec. ``raw`` is the plain JSON data of the whole document."""
 
@@ -199,3 +200,6 @@ class Protocol:
     def ref(self) -> str:
         """``<protocol>@<version>``, the key workflows use."""
         return f"{self.meta.protocol}@{self.meta.version}"
+
+
+install_reprs(__name__)

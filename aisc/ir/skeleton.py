@@ -9,6 +9,7 @@ import attrs
 
 from aisc.diagnostics import Span
 from aisc.ir.valueref import ValueRef
+from aisc.reprs import install_reprs
 
 SCHEMA = "ais-plan-skeleton/0.0.1"
 
@@ -17,7 +18,7 @@ SCHEMA = "ais-plan-skeleton/0.0.1"
 Ext = Mapping[str, Any] | None
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class SkeletonMeta:
     name: str | None = None
     description: str | None = None
@@ -25,7 +26,7 @@ class SkeletonMeta:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class SkeletonRetry:
     interval_ms: int
     max_attempts: int | None = None
@@ -33,7 +34,7 @@ class SkeletonRetry:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class SkeletonNode:
     """``type`` is ``action_ref`` (needs ``action``) or ``query_ref`` (needs ``query``)."""
 
@@ -53,7 +54,7 @@ class SkeletonNode:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class PlanSkeleton:
     schema: str
     nodes: tuple[SkeletonNode, ...]
@@ -63,3 +64,6 @@ class PlanSkeleton:
     extensions: Ext = None
     raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
+install_reprs(__name__)

@@ -12,6 +12,8 @@ import re
 
 import attrs
 
+from aisc.reprs import install_reprs
+
 SIMPLE_TYPES = ("address", "bool", "string", "bytes", "float", "asset", "token_amount")
 
 # The JSON-schema-level shape (protocol.schema.json ``type_31``): used by the strict codec.
@@ -21,30 +23,30 @@ _INT = re.compile(r"^(u?)int(\d+)$")
 _BYTES_N = re.compile(r"^bytes(\d+)$")
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class Simple:
     """One of :data:`SIMPLE_TYPES`."""
 
     name: str
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class IntType:
     bits: int
     signed: bool
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class FixedBytes:
     size: int
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class ArrayType:
     item: AisType
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class TupleType:
     items: tuple[AisType, ...]
 
@@ -134,3 +136,6 @@ def format_type(t: AisType) -> str:
     if isinstance(t, ArrayType):
         return f"array<{format_type(t.item)}>"
     return "tuple<" + ",".join(format_type(i) for i in t.items) + ">"
+
+
+install_reprs(__name__)

@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from aisc.diagnostics import Span
+from aisc.reprs import install_reprs
 
 VALUEREF_TAGS = ("lit", "ref", "cel", "detect", "object", "array")
 DETECT_KINDS = ("choose_one", "best_quote", "best_path", "protocol_specific")
@@ -23,25 +24,25 @@ DETECT_KINDS = ("choose_one", "best_quote", "best_path", "protocol_specific")
 _span = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class Lit:
     value: Any
     span: Span | None = _span
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class Ref:
     path: str
     span: Span | None = _span
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class Cel:
     expr: str
     span: Span | None = _span
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class Detect:
     kind: str
     provider: str | None = None
@@ -52,13 +53,13 @@ class Detect:
     span: Span | None = _span
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class ObjectRef:
     entries: Mapping[str, ValueRef] = attrs.field(hash=False)
     span: Span | None = _span
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class ArrayRef:
     items: tuple[ValueRef, ...]
     span: Span | None = _span
@@ -187,3 +188,6 @@ def _kind(v: Any) -> str:
     if isinstance(v, Mapping):
         return "an object"
     return type(v).__name__
+
+
+install_reprs(__name__)

@@ -47,6 +47,7 @@ from aisc.ir.types import (
     parse_type,
 )
 from aisc.numeric import DECIMAL_STRING, INTEGER_STRING, Dec, Number, compare, format_decimal, is_int, parts
+from aisc.reprs import install_reprs
 
 ChainFamily = Literal["evm", "solana"]
 
@@ -98,7 +99,7 @@ _HEX = re.compile(r"0x(?:[0-9a-fA-F]{2})*")
 _MAX_SHOWN = 60
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class ValueProblem:
     """One problem with a value. ``path`` is the ``$``-path of the offending value."""
 
@@ -498,7 +499,7 @@ def validate_value(
     return c.out
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class _Decl:
     name: str
     type: str
@@ -782,3 +783,6 @@ def normalize_inputs(declared: Any, given: Mapping[str, Any] | None) -> dict[str
             if decl.type:
                 out[key] = normalize_value(decl.type, out[key])
     return out
+
+
+install_reprs(__name__)

@@ -9,6 +9,7 @@ import attrs
 
 from aisc.diagnostics import Span
 from aisc.ir.valueref import ValueRef
+from aisc.reprs import install_reprs
 
 SCHEMA = "ais-flow/0.0.3"
 NODE_TYPES = ("query_ref", "action_ref")
@@ -18,7 +19,7 @@ NODE_TYPES = ("query_ref", "action_ref")
 Ext = Mapping[str, Any] | None
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class WorkflowMeta:
     name: str
     version: str
@@ -27,7 +28,7 @@ class WorkflowMeta:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class ProtocolImport:
     protocol: str
     path: str
@@ -36,14 +37,14 @@ class ProtocolImport:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class Imports:
     protocols: tuple[ProtocolImport, ...] | None = None
     extensions: Ext = None
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class RequiresPack:
     name: str
     version: str
@@ -51,7 +52,7 @@ class RequiresPack:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class WorkflowInput:
     type: str
     required: bool | None = None
@@ -63,14 +64,14 @@ class WorkflowInput:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class CalculatedOverride:
     expr: ValueRef
     extensions: Ext = None
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class Retry:
     interval_ms: int
     max_attempts: int | None = None
@@ -79,7 +80,7 @@ class Retry:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class WorkflowNode:
     id: str
     type: str
@@ -100,7 +101,7 @@ class WorkflowNode:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class WorkflowPolicy:
     approvals: Mapping[str, Any] | None = None
     hard_constraints: Mapping[str, Any] | None = None
@@ -108,14 +109,14 @@ class WorkflowPolicy:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class Preflight:
     simulate: Mapping[str, bool] | None = None
     extensions: Ext = None
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class Workflow:
     schema: str
     meta: WorkflowMeta
@@ -130,3 +131,6 @@ class Workflow:
     extensions: Ext = None
     raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
+install_reprs(__name__)

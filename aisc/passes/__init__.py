@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from aisc.reprs import install_reprs
+
 if TYPE_CHECKING:  # annotations only: ``aisc check`` imports a pass module without the pipeline model
     from aisc.diagnostics import Diagnostic
     from aisc.passes.model import Analysis, Options, Workspace
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Step:
     """One pipeline entry: a check pass (``run``) or the lowering (``lower``)."""
 
@@ -92,3 +94,6 @@ PIPELINE: tuple[Step, ...] = (
 """The pass order. Lowering runs only when no earlier pass reported an error."""
 
 __all__ = ["PIPELINE", "Step"]
+
+
+install_reprs(__name__)

@@ -12,8 +12,10 @@ from collections.abc import Sequence
 
 import attrs
 
+from aisc.reprs import install_reprs
 
-@attrs.define
+
+@attrs.define(repr=False)
 class DagResult:
     order: list[int]  # topological order of node indices (complete only when ``cycle`` is empty)
     cycle: list[int]  # one cycle (node indices, in edge order) when the graph is not a DAG
@@ -77,3 +79,6 @@ def _find_cycle(deps: Sequence[Sequence[int]], stuck: Sequence[int]) -> list[int
                 on_path.pop()
                 stack.pop()
     return list(stuck)  # unreachable for a real cycle; keeps the report non-empty
+
+
+install_reprs(__name__)

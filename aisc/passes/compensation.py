@@ -29,11 +29,12 @@ from aisc.diagnostics import Diagnostic, Related
 from aisc.ir.chains import NoExecutionMatch, is_caip2, select_execution, selected_key
 from aisc.passes import _refs
 from aisc.passes.model import Analysis, Doc, NodeInfo, Workspace, pk
+from aisc.reprs import install_reprs
 
 ENTRY_KEYS = ("protocol", "action", "args", "chain")
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class _Entry:
     """One compensation entry whose lookups succeeded."""
 
@@ -265,3 +266,6 @@ def _pack_error(includes: Mapping[str, Mapping[str, Any]], proto: str, chain: st
     if isinstance(scope, list) and scope and chain not in scope:
         return f"{proto} runs on {chain}, outside the pack's chain_scope {', '.join(map(str, scope))} (R078)"
     return None
+
+
+install_reprs(__name__)

@@ -14,11 +14,12 @@ from aisc.ir.amounts import format_multiplier
 from aisc.ir.values import input_declarations
 from aisc.numeric import is_number
 from aisc.passes.model import Analysis, NodeInfo, Options, Workspace
+from aisc.reprs import install_reprs
 
 PLAN_SCHEMA = "ais-plan/0.0.3"
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Lowered:
     plan: dict[str, Any]
     diagnostics: tuple[Diagnostic, ...] = ()
@@ -309,3 +310,6 @@ def _ordered(node: dict[str, Any]) -> dict[str, Any]:
 def _put(d: dict[str, Any], key: str, value: Any) -> None:
     if value is not None:
         d[key] = value
+
+
+install_reprs(__name__)

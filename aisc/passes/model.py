@@ -22,6 +22,7 @@ import attrs
 
 from aisc.diagnostics import Span
 from aisc.ir.codec import path_key
+from aisc.reprs import install_reprs
 
 SpanLookup = Callable[[str], Span | None]
 
@@ -35,7 +36,7 @@ def _no_span(path: str) -> Span | None:
     return None
 
 
-@attrs.define(eq=False)
+@attrs.define(eq=False, repr=False)
 class Doc:
     """One loaded document: its file, kind, plain JSON data and a span lookup by ``$``-path."""
 
@@ -85,7 +86,7 @@ def pack_identity(doc: Doc) -> tuple[str, str] | None:
     return None
 
 
-@attrs.define(eq=False)
+@attrs.define(eq=False, repr=False)
 class NodeInfo:
     """One workflow node with its lookups done (failures are ``None`` plus a reason)."""
 
@@ -114,7 +115,7 @@ class NodeInfo:
         return pk(f"$.{'actions' if self.is_action else 'queries'}", self.target_name)
 
 
-@attrs.define(eq=False)
+@attrs.define(eq=False, repr=False)
 class ImportInfo:
     """One ``imports.protocols[]`` entry and what it resolved to."""
 
@@ -126,7 +127,7 @@ class ImportInfo:
     via_fallback: bool = False  # found by the repo-root-relative compatibility rule (D10)
 
 
-@attrs.define(eq=False)
+@attrs.define(eq=False, repr=False)
 class Workspace:
     """The documents one compilation sees."""
 
@@ -143,7 +144,7 @@ class Workspace:
     enforce_imports: bool = True
 
 
-@attrs.define(eq=False)
+@attrs.define(eq=False, repr=False)
 class Analysis:
     """Facts the passes establish, in pipeline order, for the passes after them."""
 
@@ -158,7 +159,7 @@ class Analysis:
     policy_summary: dict[str, Any] = attrs.field(factory=dict)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Options:
     """Compiler options (CLI flags map onto these)."""
 
@@ -167,3 +168,6 @@ class Options:
     enforce_imports: bool = True
     aisc_extensions: bool = True  # record extensions.aisc (guards, policy data, plan hash)
     created_at: str | None = None  # fixed meta.created_at; else SOURCE_DATE_EPOCH, else now
+
+
+install_reprs(__name__)

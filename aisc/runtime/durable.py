@@ -29,6 +29,7 @@ import attrs
 
 from aisc.backends.base import Backend, BackendError, ExecResult, NodeCall, TxIntent, io_kind
 from aisc.ir.plan import Plan, PlanError, node_to_json, plan_from_json, plan_to_json
+from aisc.reprs import install_reprs
 from aisc.runtime import categories as cat
 from aisc.runtime.compensation import run_compensations, specs_of
 from aisc.runtime.engine import COMPLETE, CommandSource, Engine, Router, RunOptions, RunResult
@@ -48,7 +49,7 @@ class ResumeError(Exception):
         self.hint = hint
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Outcome:
     """How a durable run ended."""
 
@@ -560,3 +561,6 @@ def summary_of(o: Outcome) -> dict[str, Any]:
 
 __all__ = ["DurableRunner", "Guard", "GuardedBackend", "GuardedRouter", "Outcome", "ResumeError", "StoreError",
            "reconcile", "restore", "summary_of"]
+
+
+install_reprs(__name__)

@@ -28,6 +28,8 @@ from typing import Any, Literal
 
 import attrs
 
+from aisc.reprs import install_reprs
+
 ENTRY_POINT_GROUP = "aisc.hooks"
 HOOK_METHODS = ("pre_execution", "pre_step", "on_step_result", "on_workflow_complete", "on_panic")
 Action = Literal["allow", "veto", "pause"]
@@ -41,7 +43,7 @@ class HookLoadError(Exception):
         self.message = message
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class HookDecision:
     action: Action = "allow"
     reason: str = ""
@@ -189,3 +191,6 @@ class HookSet:
 
     def on_panic(self, run_id: str, reason: str, context: Mapping[str, Any]) -> None:
         self._notify("on_panic", run_id, reason, context)
+
+
+install_reprs(__name__)

@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from aisc import safe_regex
+from aisc.reprs import install_reprs
 
 RUNTIME_ROOTS = ("inputs", "params", "ctx", "query", "contracts", "calculated", "policy", "nodes")
 DEFAULT_ALLOW_ROOTS = ("inputs", "ctx", "contracts", "policy")
@@ -40,7 +41,7 @@ class RuntimePatchError(Exception):
         self.details = dict(details or {})
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class GuardPolicy:
     enabled: bool = True
     allow_roots: tuple[str, ...] = DEFAULT_ALLOW_ROOTS
@@ -117,7 +118,7 @@ def check_path_allowed(path: str, guard: GuardPolicy) -> str | None:
     return f'patch path root "{root}" is not allowed (allowed roots: {", ".join(guard.allow_roots)})'
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class RuntimePatch:
     op: str
     path: str
@@ -206,7 +207,7 @@ def is_missing(v: Any) -> bool:
     return v is _MISSING
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class PatchResult:
     entries: tuple[dict[str, Any], ...]
     applied: tuple[RuntimePatch, ...]
@@ -285,3 +286,6 @@ def apply_patches(
         if record_undo:
             undo.append({"op": "set", "path": patch.path, "value": None if prev is _MISSING else prev})
     return PatchResult(tuple(entries), tuple(applied), tuple(undo))
+
+
+install_reprs(__name__)

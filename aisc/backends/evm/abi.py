@@ -33,6 +33,7 @@ from eth_abi.abi import encode as _abi_encode
 from eth_abi.exceptions import DecodingError
 
 from aisc.numeric import Dec
+from aisc.reprs import install_reprs
 
 __all__ = [
     "AbiError",
@@ -79,7 +80,7 @@ _TYPE_RE = re.compile(r"^([a-z]+)(\d*)((?:\[\d*\])*)$")
 _DIM_RE = re.compile(r"\[(\d*)\]")
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class AbiParam:
     """One ABI parameter. ``dims`` lists array suffixes outermost-last (``None`` = dynamic)."""
 
@@ -106,7 +107,7 @@ def _suffix(dims: tuple[int | None, ...]) -> str:
     return "".join("[]" if d is None else f"[{d}]" for d in dims)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class AbiFunction:
     name: str
     inputs: tuple[AbiParam, ...]
@@ -474,3 +475,6 @@ def decode_outputs(abi: Mapping[str, Any], data: bytes) -> dict[str, Any]:
         )
     values = decode_values(fn.outputs, data)
     return {p.name: v for p, v in zip(fn.outputs, values, strict=True)}
+
+
+install_reprs(__name__)

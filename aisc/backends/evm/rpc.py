@@ -47,6 +47,8 @@ from typing import Any
 import attrs
 import httpx
 
+from aisc.reprs import install_reprs
+
 __all__ = [
     "Fees",
     "NonceManager",
@@ -347,7 +349,7 @@ class RpcClient:
 # Fees
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Fees:
     """Either EIP-1559 (max_fee + max_priority_fee) or legacy (gas_price)."""
 
@@ -433,3 +435,6 @@ class NonceManager:
     def reset(self, chain: str, account: str) -> None:
         """Forget the counter (after a rejected or ambiguous broadcast); the next write re-seeds it."""
         self._next.pop((chain, account.lower()), None)
+
+
+install_reprs(__name__)

@@ -63,6 +63,7 @@ from aisc.backends.solana.instructions import (
 from aisc.backends.solana.local import LocalChain
 from aisc.backends.solana.reads import execute_read
 from aisc.backends.solana.transport import LiteSVMTransport, RpcTransport, SendFailure, Transport
+from aisc.reprs import install_reprs
 
 __all__ = ["CLUSTER_REFERENCES", "SolanaBackend", "genesis_reference"]
 
@@ -149,7 +150,7 @@ def _parse_secret(raw: str, where: str) -> Keypair:
         ) from None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class _Built:
     program: str
     instruction: str
@@ -562,3 +563,6 @@ class SolanaBackend:
             outputs={"signature": signature, "confirmation": confirmation},
             events=(("tx_sent", {"tx_hash": signature}), ("tx_confirmed", {"receipt": confirmation})),
         )
+
+
+install_reprs(__name__)

@@ -57,6 +57,7 @@ from aisc.addresses import (
     derive_ata,
     parse_pubkey,
 )
+from aisc.reprs import install_reprs
 
 __all__ = [
     "MAX_COMPUTE_UNITS",
@@ -102,7 +103,7 @@ E_BOOL = "AISC-SOLANA-007"
 E_COMPUTE = "AISC-SOLANA-009"
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class AccountInput:
     """One evaluated entry of ``accounts``."""
 
@@ -164,7 +165,7 @@ def _pubkey(value: Any, field: str) -> Pubkey:
 # Known-instruction layouts
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class _Slot:
     """One named account slot of a known instruction."""
 
@@ -174,7 +175,7 @@ class _Slot:
     default: str | None = None  # pubkey used when the account is not given
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class _Layout:
     slots: tuple[_Slot, ...]
     encode: Callable[[Mapping[str, Any], dict[str, Pubkey]], bytes]
@@ -514,3 +515,6 @@ def _decode(program_id: str, data: bytes) -> tuple[str, dict[str, Any]] | None:
             return "set_compute_unit_price", {"micro_lamports": _read_u64(data, 1)}
         return None
     return None
+
+
+install_reprs(__name__)

@@ -51,6 +51,7 @@ from aisc.addresses import (
     parse_pubkey,
 )
 from aisc.numeric import to_human
+from aisc.reprs import install_reprs
 
 __all__ = ["BLOCKHASH_VALIDITY", "LOCAL_GENESIS_HASH", "LocalChain", "SendOutcome", "token_balance_from_accounts", "tx_error_json"]
 
@@ -83,7 +84,7 @@ def tx_error_json(err: Any) -> Any:
     return str(err)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class SendOutcome:
     """The fate of one transaction sent to the local chain."""
 
@@ -336,3 +337,6 @@ def _serialize_lookup_table(meta: LookupTableMeta, addresses: Sequence[Pubkey]) 
     raw = head + body
     raw = raw.ljust(56, b"\x00")
     return raw + b"".join(bytes(a) for a in addresses)
+
+
+install_reprs(__name__)

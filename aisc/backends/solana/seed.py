@@ -39,6 +39,7 @@ from aisc.addresses import TOKEN_2022_PROGRAM, TOKENKEG, AddressError, derive_at
 from aisc.backends.base import BackendError
 from aisc.backends.solana.backend import SolanaBackend
 from aisc.backends.solana.local import LocalChain
+from aisc.reprs import install_reprs
 
 __all__ = ["E_SEED", "MintSeed", "Seed", "SeedError", "apply_seed", "make_backend", "parse_seed"]
 
@@ -57,13 +58,13 @@ class SeedError(BackendError):
         self.field = where
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Credit:
     owner: str  # base58, or "signer"
     amount: int
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class MintSeed:
     address: str | None
     decimals: int
@@ -72,7 +73,7 @@ class MintSeed:
     mint_to: tuple[Credit, ...]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Seed:
     airdrop: tuple[Credit, ...] = ()
     mints: tuple[MintSeed, ...] = ()
@@ -202,3 +203,6 @@ def make_backend(chain: str, **config: Any) -> SolanaBackend:
         assert backend.local_chain is not None
         apply_seed(backend.local_chain, seed, backend.signer_address(chain))
     return backend
+
+
+install_reprs(__name__)

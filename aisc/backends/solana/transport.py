@@ -23,13 +23,14 @@ from solders.transaction import Transaction, VersionedTransaction
 
 from aisc.backends.base import BackendError
 from aisc.backends.solana.local import LocalChain
+from aisc.reprs import install_reprs
 
 __all__ = ["AccountView", "LiteSVMTransport", "RpcTransport", "SendFailure", "Transport"]
 
 TxLike = Transaction | VersionedTransaction
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class AccountView:
     lamports: int
     owner: str
@@ -38,7 +39,7 @@ class AccountView:
     data: bytes
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class SendFailure:
     """A transaction rejected before or during execution: RPC-style ``err`` plus program logs."""
 
@@ -301,3 +302,6 @@ class RpcTransport:
 
 class _Transient(Exception):
     pass
+
+
+install_reprs(__name__)
