@@ -30,7 +30,7 @@ from typing import Any
 
 import attrs
 
-from aisc.diagnostics import CompilationFailed, Diagnostic, has_errors, sort_diagnostics
+from aisc.diagnostics import CompilationFailed, Diagnostic, has_errors, register_source, sort_diagnostics
 from aisc.frontend import LoadedDocument, collect_paths, load_file, load_text, span_at
 from aisc.ir.chains import NoExecutionMatch, is_caip2, select_execution
 from aisc.ir.plan import Plan, PlanError, check_execution, plan_from_json
@@ -45,6 +45,7 @@ from aisc.passes.model import (
     pack_identity,
     protocol_key,
 )
+from aisc.reprs import install_reprs
 
 PHASES = ("sources", "documents", "workspace", "checked", "plan")
 WORKSPACE_ENV = "AISC_WORKSPACE"
@@ -63,7 +64,7 @@ __all__ = [
 ]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Checked:
     """The ``checked`` phase: the analysis and every diagnostic so far (front end included)."""
 
@@ -407,13 +408,32 @@ def compile_workflow(
     return plan_from_json(c.plan)
 
 
+_TEXT_CACHE: dict[tuple[str, str, str | None], LoadedDocument] = {}
+_TEXT_CACHE_MAX = 64
+
+
+def _load_text_cached(text: str, file: str, kind_hint: str | None) -> LoadedDocument:
+    """:func:`load_text`, remembered: a conformance suite hands the same protocol text to many cases
+    (loaded documents are not changed by compiling them). A hit registers the text again, so that
+    diagnostics render against it."""
+    key = (text, file, kind_hint)
+    doc = _TEXT_CACHE.get(key)
+    if doc is None:
+        if len(_TEXT_CACHE) >= _TEXT_CACHE_MAX:
+            _TEXT_CACHE.clear()
+        doc = _TEXT_CACHE[key] = load_text(text, file, kind_hint=kind_hint)
+    else:
+        register_source(file, text)
+    return doc
+
+
 def plan_from_yaml_texts(protocols_yaml: list[str], workflow_yaml: str) -> dict[str, Any]:
     """The conformance ``workflow_plan`` kind: protocols + workflow text → plan JSON (no extensions).
 
     The protocols get their semantic checks; imports are not enforced. Raises CompilationFailed.
     """
-    protos = [load_text(t, f"<protocol-{i}>.ais.yaml", kind_hint="protocol") for i, t in enumerate(protocols_yaml)]
-    wf = load_text(workflow_yaml, "<workflow>.ais-flow.yaml")
+    protos = [_load_text_cached(t, f"<protocol-{i}>.ais.yaml", "protocol") for i, t in enumerate(protocols_yaml)]
+    wf = _load_text_cached(workflow_yaml, "<workflow>.ais-flow.yaml", None)
     opts = Options(enforce_imports=False, aisc_extensions=False)
     c = Compilation(None, options=opts, preloaded=protos, entry_document=wf)
     return c.plan
@@ -683,3 +703,6 @@ def _dedupe_diags(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
             seen.add(d)
             out.append(d)
     return out
+
+
+install_reprs(__name__)

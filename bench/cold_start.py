@@ -44,11 +44,14 @@ EXAMPLES = REPO.parent / "shared" / "ais" / "examples"
 TARGETS_MS = {"version": 100.0, "check": 220.0, "conformance": 300.0}
 
 
-def build_wheel_env(venv: Path) -> Path:
+def build_wheel_env(venv: Path, *, offline: bool = False) -> Path:
     """Build the wheel of this tree and install it into a new venv at ``venv``; returns its ``aisc``.
 
-    The venv sees this environment's third-party packages through a ``.pth`` entry (no network), but
-    not the editable aisc: aisc comes only from the wheel, with its ``.pyc`` files compiled by pip.
+    Like CI and like a user: ``pip install aisc-*.whl`` into a fresh venv, which installs the pinned
+    runtime dependencies and nothing else (dev-only packages such as interegular, which lark imports
+    when it is present, stay out). With ``offline`` (or when that install fails, e.g. without a
+    package index) the venv instead sees this environment's packages through a ``.pth`` entry, dev
+    packages included, which makes start-up a little slower than a real install.
     """
     with tempfile.TemporaryDirectory(prefix="aisc-wheel-") as tmp:
         src = Path(tmp) / "src"  # build from a copy, so the shared tree gets no build/ litter
@@ -60,14 +63,22 @@ def build_wheel_env(venv: Path) -> Path:
         subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(wheels), str(src)],
                        check=True, capture_output=True)
         wheel = next(wheels.glob("aisc-*.whl"))
-        subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--clear", str(venv)], check=True)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
         py = venv / "bin" / "python"
-        site = Path(subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                                   check=True, capture_output=True, text=True).stdout.strip())
-        deps = sysconfig.get_path("purelib")
-        (site / "deps.pth").write_text(deps + "\n")
-        subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "-q",
-                        "--force-reinstall", str(wheel)], check=True, env=_child_env())
+        installed = False
+        if not offline:
+            got = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)], env=_child_env(),
+                                 capture_output=True, text=True)
+            installed = got.returncode == 0
+            if not installed:
+                print("note: installing the wheel with its dependencies failed; falling back to this "
+                      "environment's packages (dev packages included):\n" + got.stderr[-1500:], file=sys.stderr)
+        if not installed:
+            site = Path(subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                                       check=True, capture_output=True, text=True).stdout.strip())
+            (site / "deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+            subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "-q",
+                            "--force-reinstall", str(wheel)], check=True, env=_child_env())
     exe = venv / "bin" / "aisc"
     where = subprocess.run([str(py), "-c", "import aisc; print(aisc.__file__)"], check=True, capture_output=True,
                            text=True, cwd=venv).stdout.strip()
@@ -110,6 +121,9 @@ def main() -> int:
     src.add_argument("--rebuild", type=Path, metavar="VENV", help="build the wheel into VENV (replacing it)")
     src.add_argument("--aisc", type=Path, help="an existing aisc executable to time")
     p.add_argument("--only", choices=sorted(TARGETS_MS), action="append", help="time only these commands")
+    p.add_argument("--offline", action="store_true",
+                   help="build the venv from this environment's packages instead of installing the wheel's "
+                        "dependencies (no package index needed; dev packages visible)")
     args = p.parse_args()
     runs = max(7, args.runs)
     examples = sorted(str(f) for f in EXAMPLES.glob("*.yaml"))
@@ -127,12 +141,12 @@ def main() -> int:
         if args.aisc:
             exe, mode = args.aisc.resolve(), f"executable {args.aisc}"
         elif args.rebuild:
-            exe, mode = build_wheel_env(args.rebuild.resolve()), "wheel, freshly built"
+            exe, mode = build_wheel_env(args.rebuild.resolve(), offline=args.offline), "wheel, freshly built"
         elif args.venv and (args.venv / "bin" / "aisc").exists():
             exe, mode = (args.venv / "bin" / "aisc").resolve(), "wheel, existing venv"
         else:
             venv = args.venv.resolve() if args.venv else work / "venv"
-            exe, mode = build_wheel_env(venv), "wheel, freshly built"
+            exe, mode = build_wheel_env(venv, offline=args.offline), "wheel, freshly built"
         load_before = os.getloadavg()
         rounds: dict[str, list[list[float]]] = {k: [] for k in commands}
         cpu_rounds: dict[str, list[list[float]]] = {k: [] for k in commands}

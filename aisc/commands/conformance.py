@@ -41,6 +41,9 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="a case of an unknown kind is an error (exit 1)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="text format: print only failures and the closing line")
+    p.add_argument("-j", "--jobs", default="auto", metavar="N",
+                   help="processes to run the cases in, grouped by handler module (default: auto = 2 "
+                        "when this machine gives aisc two cores, else 1; 1 runs everything in this process)")
     p.add_argument("--id", dest="case_id", metavar="ID", help="new-case: the id of the new case")
     p.add_argument("--extended", action="store_true",
                    help="schema: also accept aisc's own kinds (any other kind with an object input)")
@@ -69,7 +72,29 @@ def run(args: argparse.Namespace) -> int:
     return _run(args, paths)
 
 
+def _jobs(value: str) -> int | None:
+    """``--jobs``: ``auto`` or 1..MAX_JOBS; ``None`` when invalid."""
+    from aisc.conformance import parallel
+
+    if value == "auto":
+        return parallel.auto_jobs()
+    if value.isdigit() and 1 <= int(value) <= parallel.MAX_JOBS:
+        return int(value)
+    return None
+
+
 def _run(args: argparse.Namespace, paths: list[str]) -> int:
+    from aisc.conformance import parallel
+
+    jobs = _jobs(args.jobs)
+    if jobs is None:
+        return _usage(f"--jobs takes 'auto' or a whole number from 1 to {parallel.MAX_JOBS}, not {args.jobs!r}")
+    # The workers start now and import what their cases need while this process reads the vectors.
+    with parallel.Pool.start(jobs, args.kind) as pool:
+        return _load_and_run(args, paths, pool)
+
+
+def _load_and_run(args: argparse.Namespace, paths: list[str], pool: Any) -> int:
     from aisc import exitcodes
     from aisc.conformance import runner
 
@@ -87,7 +112,7 @@ def _run(args: argparse.Namespace, paths: list[str]) -> int:
         return exitcodes.USAGE
     if not suites:
         return _usage("no ais-conformance/0.0.2 files found in " + " ".join(paths))
-    report = runner.run(suites, kinds=args.kind, id_filters=args.id_filters, strict=args.strict)
+    report = runner.run(suites, kinds=args.kind, id_filters=args.id_filters, strict=args.strict, pool=pool)
     if not report.results:
         filters = [f"--kind {k}" for k in args.kind] + [f"-k {s}" for s in args.id_filters]
         return _usage("no case matches " + " ".join(filters) + " (see 'aisc conformance list-kinds')")

@@ -18,10 +18,12 @@ from typing import Any
 
 import attrs
 
+from aisc.reprs import install_reprs
+
 Shape = Mapping[str, str]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class KindDoc:
     kind: str
     origin: str
@@ -418,3 +420,6 @@ def shape_text(shape: Shape | None) -> str:
     if not shape:
         return "{}"
     return "{" + ", ".join(f"{k}: {t}" for k, t in shape.items()) + "}"
+
+
+install_reprs(__name__)

@@ -7,8 +7,10 @@ from typing import Any, Literal
 
 import attrs
 
+from aisc.reprs import install_reprs
 
-@attrs.frozen
+
+@attrs.frozen(repr=False)
 class Outcome:
     """``passed`` plus evidence for a readable diff when it did not."""
 
@@ -23,3 +25,6 @@ class Outcome:
 
 KindHandler = Callable[[Mapping[str, Any], Mapping[str, Any] | None], Outcome]
 """``handler(case_input, case_expect) -> Outcome``. Raise nothing: report failures as Outcomes."""
+
+
+install_reprs(__name__)

@@ -22,6 +22,7 @@ from typing import Literal
 import attrs
 
 from aisc.conformance.outcome import KindHandler
+from aisc.reprs import install_reprs
 
 CORE = "aisc.conformance.kinds_core"
 EVM = "aisc.conformance.kinds_evm"
@@ -42,6 +43,9 @@ KIND_MODULES: dict[str, str] = {
     "valueref_eval": CORE,
     "ais_value_validate": CORE,
     "evm_json_abi_encode": EVM,
+    "policy_gate": RUNTIME,
+    "patch_guard": RUNTIME,
+    "json_codec": RUNTIME,
 }
 """Kinds whose handler module is fixed. A missing handler for one of these is a failure."""
 
@@ -51,7 +55,7 @@ SCAN_MODULES: tuple[str, ...] = (RUNTIME,)
 Status = Literal["ok", "unavailable", "unknown"]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Resolution:
     """The handler for a kind, or why there is none.
 
@@ -66,7 +70,7 @@ class Resolution:
     detail: str = ""
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class _Loaded:
     module: ModuleType | None
     error: str = ""
@@ -152,6 +156,18 @@ def resolve(kind: str) -> Resolution:
     return got
 
 
+def module_for(kind: str) -> str:
+    """The handler module that will run ``kind``, without importing anything: the static table, then
+    the prefixes; any other kind is found by scanning (:data:`SCAN_MODULES`), reported as ``"scan"``."""
+    module = KIND_MODULES.get(kind)
+    if module is not None:
+        return module
+    for prefix, mod_name in PREFIX_MODULES:
+        if kind.startswith(prefix):
+            return mod_name
+    return "scan"
+
+
 def available_kinds() -> dict[str, str]:
     """Every kind a handler module provides right now (kind → module). Imports all handler modules."""
     out: dict[str, str] = {}
@@ -166,3 +182,6 @@ def clear_cache() -> None:
     """Forget imported handler modules and resolutions (tests)."""
     _MODULES.clear()
     _RESOLVED.clear()
+
+
+install_reprs(__name__)

@@ -15,12 +15,16 @@ import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from aisc.conformance.outcome import Outcome
 from aisc.diagnostics import AiscError, Diagnostic, Related, Span
+from aisc.reprs import install_reprs
+
+if TYPE_CHECKING:
+    from aisc.conformance import parallel
 
 SCHEMA_ID = "ais-conformance/0.0.2"
 ROOT_KEYS = frozenset({"schema", "cases", "extensions"})
@@ -34,7 +38,7 @@ Status = Literal["passed", "failed", "unknown"]
 # ------------------------------------------------------------------ model
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Case:
     id: str
     kind: str
@@ -51,14 +55,14 @@ class Case:
         return f"{self.file}::{self.id}"
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class SuiteFile:
     file: str
     path: Path
     cases: tuple[Case, ...]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class CaseResult:
     case: Case
     status: Status
@@ -66,7 +70,7 @@ class CaseResult:
     duration_ns: int
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Report:
     files: tuple[SuiteFile, ...]
     results: tuple[CaseResult, ...]
@@ -515,8 +519,24 @@ def run_case(case: Case) -> CaseResult:
 
 
 def run(suites: Sequence[SuiteFile], *, kinds: Sequence[str] = (), id_filters: Sequence[str] = (),
-        strict: bool = False) -> Report:
-    """Run the selected cases of ``suites`` in file order."""
+        strict: bool = False, jobs: int = 1, pool: parallel.Pool | None = None) -> Report:
+    """Run the selected cases of ``suites``; results in file order whatever the processes.
+
+    ``pool`` (started early, see :class:`aisc.conformance.parallel.Pool`) spreads the cases over its
+    processes; without one, ``jobs`` > 1 starts a pool here; 1 runs every case in this process.
+    """
+    from aisc.conformance import parallel
+
     start = time.perf_counter_ns()
-    results = tuple(run_case(c) for c in select(suites, kinds, id_filters))
-    return Report(tuple(suites), results, time.perf_counter_ns() - start, strict)
+    selected = select(suites, kinds, id_filters)
+    if pool is not None:
+        results = pool.run(selected, run_case)
+    elif jobs > 1:
+        with parallel.Pool.start(jobs, kinds) as own:
+            results = own.run(selected, run_case)
+    else:
+        results = [run_case(c) for c in selected]
+    return Report(tuple(suites), tuple(results), time.perf_counter_ns() - start, strict)
+
+
+install_reprs(__name__)

@@ -59,6 +59,11 @@ def _get_parser() -> Any:
     return _PARSER
 
 
+def preload() -> None:
+    """Load the parser tables now rather than on the first parse (a process about to parse)."""
+    _get_parser()
+
+
 def parse(text: str) -> ir.Expr:
     """Parse ``text``; raises :class:`CelSyntaxError` with the offsets of the offending characters."""
     hit = _CACHE.get(text)
