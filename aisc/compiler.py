@@ -150,7 +150,7 @@ class Compilation:
                     loaded.add(_real(d.file))
                     docs.append(d)
         entry = docs[0] if docs else None
-        if entry is not None and entry.kind == "workflow" and isinstance(entry.raw, Mapping):
+        if entry is not None and entry.kind == "workflow" and isinstance(entry.raw, dict):
             for imp in _import_list(entry.raw):
                 path = imp.get("path")
                 if not isinstance(path, str):
@@ -178,13 +178,13 @@ class Compilation:
         wrapped = {id(d): _wrap(d) for d in docs}
         entry_doc = wrapped[id(entry)]
         skeleton = None
-        if entry.kind == "plan_skeleton" and isinstance(entry.raw, Mapping):
+        if entry.kind == "plan_skeleton" and isinstance(entry.raw, dict):
             skeleton = entry_doc
             entry_doc = _skeleton_workflow(entry_doc)
         ws = Workspace(workflow=entry_doc, is_skeleton=skeleton is not None, skeleton=skeleton,
                        enforce_imports=self.options.enforce_imports)
         # protocols: imports first (they win), then the rest of the workspace
-        if entry.kind == "workflow" and isinstance(entry.raw, Mapping):
+        if entry.kind == "workflow" and isinstance(entry.raw, dict):
             for i, imp in enumerate(_import_list(entry.raw)):
                 path = imp.get("path")
                 declared = imp.get("protocol")
@@ -208,7 +208,7 @@ class Compilation:
                 ws.protocols[key] = pdoc
             elif first.raw != pdoc.raw:
                 ws.duplicate_protocols.append((key, first, pdoc))
-        ws.packs = [wrapped[id(ld)] for ld in docs[1:] if ld.kind == "pack" and isinstance(ld.raw, Mapping)]
+        ws.packs = [wrapped[id(ld)] for ld in docs[1:] if ld.kind == "pack" and isinstance(ld.raw, dict)]
         ws.pack = self._select_pack(ws)
         ws.nodes = _node_infos(ws, self.options)
         return ws
@@ -221,7 +221,7 @@ class Compilation:
                     return p
             return None
         req = ws.workflow.get("requires_pack")
-        if isinstance(req, Mapping):
+        if isinstance(req, dict):
             want = (req.get("name"), req.get("version"))
             for p in ws.packs:
                 if pack_identity(p) == want and _usable(p):
@@ -230,7 +230,7 @@ class Compilation:
             for p in ws.packs:
                 ident = pack_identity(p)
                 meta = p.get("meta")
-                name = ident[0] if ident else (meta.get("name") if isinstance(meta, Mapping) else p.get("name"))
+                name = ident[0] if ident else (meta.get("name") if isinstance(meta, dict) else p.get("name"))
                 if name == want[0] and not _usable(p):
                     return p
         return None
@@ -454,7 +454,7 @@ def self_check(plan: Mapping[str, Any]) -> None:
     nodes = plan.get("nodes") or []
     for i, n in enumerate(nodes):
         ex = n.get("execution")
-        if isinstance(ex, Mapping):
+        if isinstance(ex, dict):
             hit = _CHECKED_SPECS.get(id(ex))
             if hit is None or hit is not ex:
                 check_execution(ex, f"$.nodes[{i}].execution")
@@ -473,7 +473,7 @@ def plan_text(plan: Mapping[str, Any]) -> str:
     When the plan carries ``extensions.aisc`` its ``plan_hash`` is (re)computed first.
     """
     ext = plan.get("extensions")
-    if isinstance(ext, Mapping) and isinstance(ext.get("aisc"), Mapping):
+    if isinstance(ext, dict) and isinstance(ext.get("aisc"), Mapping):
         plan = {**plan, "extensions": {**ext, "aisc": {**ext["aisc"], "plan_hash": plan_hash(plan)}}}
     text = json.dumps(plan, sort_keys=True, indent=2, ensure_ascii=False, default=_json_default)
     if "\\u0000DEC:" in text:
@@ -512,7 +512,7 @@ def _hashable(plan: Mapping[str, Any]) -> dict[str, Any]:
     meta.pop("created_at", None)
     out["meta"] = meta
     ext = out.get("extensions")
-    if isinstance(ext, Mapping) and isinstance(ext.get("aisc"), Mapping):
+    if isinstance(ext, dict) and isinstance(ext.get("aisc"), Mapping):
         aisc_ext = {k: v for k, v in ext["aisc"].items() if k != "plan_hash"}
         out["extensions"] = {**ext, "aisc": aisc_ext}
     return out
@@ -555,13 +555,13 @@ def _span_of(d: LoadedDocument, path: str) -> Any:
 
 def _usable(d: Doc) -> bool:
     ld = d.loaded
-    return isinstance(d.raw, Mapping) and (not isinstance(ld, LoadedDocument) or ld.ok)
+    return isinstance(d.raw, dict) and (not isinstance(ld, LoadedDocument) or ld.ok)
 
 
 def _import_list(raw: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     imports = raw.get("imports")
-    protos = imports.get("protocols") if isinstance(imports, Mapping) else None
-    return [p for p in protos if isinstance(p, Mapping)] if isinstance(protos, list) else []
+    protos = imports.get("protocols") if isinstance(imports, dict) else None
+    return [p for p in protos if isinstance(p, dict)] if isinstance(protos, list) else []
 
 
 @functools.lru_cache(maxsize=4096)
@@ -606,7 +606,7 @@ def _node_infos(ws: Workspace, options: Options) -> list[NodeInfo]:
     if not isinstance(nodes_raw, list):
         return out
     for i, raw in enumerate(nodes_raw):
-        if not isinstance(raw, Mapping):
+        if not isinstance(raw, dict):
             continue
         ntype = str(raw.get("type", ""))
         is_action = ntype == "action_ref"
@@ -628,16 +628,16 @@ def _node_infos(ws: Workspace, options: Options) -> list[NodeInfo]:
         if pdoc is not None:
             info.protocol_doc = pdoc
             block = pdoc.get("actions" if is_action else "queries")
-            target = block.get(info.target_name) if isinstance(block, Mapping) and info.target_name else None
-            if isinstance(target, Mapping):
+            target = block.get(info.target_name) if isinstance(block, dict) and info.target_name else None
+            if isinstance(target, dict):
                 info.target = target
                 execution = target.get("execution")
-                if chain is not None and isinstance(execution, Mapping):
+                if chain is not None and isinstance(execution, dict):
                     try:
                         spec = select_execution(execution, chain)
                     except NoExecutionMatch:
                         spec = None
-                    if isinstance(spec, Mapping):
+                    if isinstance(spec, dict):
                         info.spec = spec
                         info.spec_key = next(k for k in (chain, f"{chain.split(':', 1)[0]}:*", "*")
                                              if k in execution)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 from aisc.passes.model import pk
@@ -23,7 +23,7 @@ CEL_PATH_RE = re.compile(
 def is_vr(v: Any) -> bool:
     if type(v) is dict:  # the front end's plain data: skip the (slow) ABC check
         return len(v) == 1 and next(iter(v)) in TAGS
-    return isinstance(v, Mapping) and len(v) == 1 and next(iter(v)) in TAGS
+    return isinstance(v, dict) and len(v) == 1 and next(iter(v)) in TAGS
 
 
 def tag_of(v: Any) -> str | None:
@@ -48,7 +48,7 @@ def leaves(v: Any, path: str) -> Iterator[tuple[str, Any, str]]:
     if tag in ("ref", "cel", "lit"):
         yield tag, val, p
         return
-    if tag == "object" and isinstance(val, Mapping):
+    if tag == "object" and isinstance(val, dict):
         for k, x in val.items():
             yield from leaves(x, pk(p, k))
     elif tag == "array" and isinstance(val, list):
@@ -56,7 +56,7 @@ def leaves(v: Any, path: str) -> Iterator[tuple[str, Any, str]]:
             yield from leaves(x, f"{p}[{i}]")
     else:
         yield tag, val, p
-        if tag == "detect" and isinstance(val, Mapping) and isinstance(val.get("candidates"), list):
+        if tag == "detect" and isinstance(val, dict) and isinstance(val.get("candidates"), list):
             for i, c in enumerate(val["candidates"]):
                 yield from leaves(c, f"{p}.candidates[{i}]")
 

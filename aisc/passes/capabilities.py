@@ -10,7 +10,7 @@ plan is produced (R029, R030).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from aisc.diagnostics import Diagnostic
@@ -109,7 +109,7 @@ def _execution_caps(n: NodeInfo, engine: set[str], ws: Workspace) -> list[Diagno
         return []
     types = [n.spec.get("type")]
     if n.spec.get("type") == "composite":
-        types = [s.get("execution", {}).get("type") for s in n.spec.get("steps") or [] if isinstance(s, Mapping)]
+        types = [s.get("execution", {}).get("type") for s in n.spec.get("steps") or [] if isinstance(s, dict)]
     out: list[Diagnostic] = []
     for t in types:
         cap = EXECUTION_CAPABILITY.get(str(t))
@@ -156,12 +156,12 @@ def _target_cel(n: NodeInfo) -> Iterable[tuple[str, str]]:
     assert n.target is not None
     base = n.target_path or "$"
     cf = n.target.get("calculated_fields")
-    if isinstance(cf, Mapping):
+    if isinstance(cf, dict):
         for name, fdef in cf.items():
-            if isinstance(fdef, Mapping):
+            if isinstance(fdef, dict):
                 yield from _cels(fdef.get("expr"), pk(f"{base}.calculated_fields", name) + ".expr")
     hc = n.target.get("hard_constraints")
-    if isinstance(hc, Mapping):
+    if isinstance(hc, dict):
         for k, v in hc.items():
             yield from _cels(v, pk(f"{base}.hard_constraints", k))
     if n.spec is not None:
@@ -169,7 +169,7 @@ def _target_cel(n: NodeInfo) -> Iterable[tuple[str, str]]:
 
 
 def _spec_cels(spec: Any, path: str) -> Iterable[tuple[str, str]]:
-    if isinstance(spec, Mapping):
+    if isinstance(spec, dict):
         if _refs.is_vr(spec):
             yield from _cels(spec, path)
             return
@@ -190,11 +190,11 @@ def _detect_caps(n: NodeInfo, engine: set[str], ws: Workspace) -> list[Diagnosti
     """R017: a workflow detect's requires_capabilities must be supported."""
     out: list[Diagnostic] = []
     args = n.raw.get("args")
-    if not isinstance(args, Mapping):
+    if not isinstance(args, dict):
         return out
     for name, v in args.items():
         for tag, val, p in _refs.leaves(v, "$"):
-            if tag != "detect" or not isinstance(val, Mapping):
+            if tag != "detect" or not isinstance(val, dict):
                 continue
             caps = [canonical(c) for c in _strs(val.get("requires_capabilities"))]
             missing = sorted(c for c in caps if c not in engine)
@@ -213,11 +213,11 @@ def _pack_detect_caps(ws: Workspace) -> set[str]:
     if ws.pack is None:
         return set()
     providers = ws.pack.get("providers")
-    detect = providers.get("detect") if isinstance(providers, Mapping) else None
-    enabled = detect.get("enabled") if isinstance(detect, Mapping) else None
+    detect = providers.get("detect") if isinstance(providers, dict) else None
+    enabled = detect.get("enabled") if isinstance(detect, dict) else None
     if not isinstance(enabled, list):
         return set()
-    return {f"detect:{e['kind']}" for e in enabled if isinstance(e, Mapping) and isinstance(e.get("kind"), str)}
+    return {f"detect:{e['kind']}" for e in enabled if isinstance(e, dict) and isinstance(e.get("kind"), str)}
 
 
 def _strs(v: Any) -> list[str]:

@@ -29,10 +29,10 @@ def build_catalog(documents: Sequence[Any], *, root: str, created_at: str) -> di
     packs: list[dict[str, Any]] = []
     for d in documents:
         rel = os.path.relpath(d.file, root).replace(os.sep, "/")
-        ok = bool(getattr(d, "ok", True)) and isinstance(d.raw, Mapping)
+        ok = bool(getattr(d, "ok", True)) and isinstance(d.raw, dict)
         kind = d.kind if ok and d.kind in ("protocol", "pack", "workflow") else "error"
         entry: dict[str, Any] = {"path": rel, "kind": kind}
-        if isinstance(d.raw, Mapping):
+        if isinstance(d.raw, dict):
             with contextlib.suppress(JcsError):
                 entry["hash"] = spec_hash(d.raw)
         raw = d.raw if ok else {}
@@ -42,10 +42,10 @@ def build_catalog(documents: Sequence[Any], *, root: str, created_at: str) -> di
             entry["id"] = f"{p}@{v}"
             proto_caps = [c for c in raw.get("capabilities_required") or [] if isinstance(c, str)]
             for aid, a in (raw.get("actions") or {}).items():
-                if isinstance(a, Mapping):
+                if isinstance(a, dict):
                     actions.append(_card(p, v, str(aid), a, proto_caps, is_action=True))
             for qid, q in (raw.get("queries") or {}).items():
-                if isinstance(q, Mapping):
+                if isinstance(q, dict):
                     queries.append(_card(p, v, str(qid), q, proto_caps, is_action=False))
         elif kind == "pack":
             ident = _identity(raw)
@@ -91,7 +91,7 @@ def _card(p: str, v: str, tid: str, t: Mapping[str, Any], proto_caps: list[str],
             card["risk_tags"] = list(t["risk_tags"])
     params = []
     for prm in t.get("params") or []:
-        if isinstance(prm, Mapping):
+        if isinstance(prm, dict):
             e = {"name": prm.get("name"), "type": prm.get("type")}
             if "required" in prm:
                 e["required"] = prm["required"]
@@ -100,7 +100,7 @@ def _card(p: str, v: str, tid: str, t: Mapping[str, Any], proto_caps: list[str],
             params.append(e)
     if params:
         card["params"] = params
-    rets = [{"name": r.get("name"), "type": r.get("type")} for r in t.get("returns") or [] if isinstance(r, Mapping)]
+    rets = [{"name": r.get("name"), "type": r.get("type")} for r in t.get("returns") or [] if isinstance(r, dict)]
     if rets:
         card["returns"] = rets
     if is_action and t.get("requires_queries"):
@@ -109,15 +109,15 @@ def _card(p: str, v: str, tid: str, t: Mapping[str, Any], proto_caps: list[str],
     if caps:
         card["capabilities_required"] = caps
     block_raw = t.get("execution")
-    block: Mapping[str, Any] = block_raw if isinstance(block_raw, Mapping) else {}
+    block: Mapping[str, Any] = block_raw if isinstance(block_raw, dict) else {}
     types: set[str] = set()
     for spec in block.values():
-        if isinstance(spec, Mapping):
+        if isinstance(spec, dict):
             types.add(str(spec.get("type")))
             if spec.get("type") == "composite":
                 for s in spec.get("steps") or []:
-                    ex = s.get("execution") if isinstance(s, Mapping) else None
-                    if isinstance(ex, Mapping):
+                    ex = s.get("execution") if isinstance(s, dict) else None
+                    if isinstance(ex, dict):
                         types.add(str(ex.get("type")))
     card["execution_types"] = sorted(types)
     card["execution_chains"] = sorted(str(k) for k in block)
@@ -127,13 +127,13 @@ def _card(p: str, v: str, tid: str, t: Mapping[str, Any], proto_caps: list[str],
 def _pack_card(raw: Mapping[str, Any], ident: tuple[str, str] | None) -> dict[str, Any]:
     card: dict[str, Any] = {"name": ident[0] if ident else "", "version": ident[1] if ident else ""}
     meta_raw = raw.get("meta")
-    meta: Mapping[str, Any] = meta_raw if isinstance(meta_raw, Mapping) else {}
+    meta: Mapping[str, Any] = meta_raw if isinstance(meta_raw, dict) else {}
     desc = meta.get("description") or raw.get("description")
     if isinstance(desc, str):
         card["description"] = desc
     incs = []
     for inc in raw.get("includes") or []:
-        if isinstance(inc, Mapping):
+        if isinstance(inc, dict):
             e = {"protocol": inc.get("protocol"), "version": inc.get("version")}
             if inc.get("chain_scope"):
                 e["chain_scope"] = list(inc["chain_scope"])
@@ -143,19 +143,19 @@ def _pack_card(raw: Mapping[str, Any], ident: tuple[str, str] | None) -> dict[st
         if isinstance(raw.get(key), Mapping):
             card[key] = raw[key]
     prov = raw.get("providers")
-    if isinstance(prov, Mapping):
+    if isinstance(prov, dict):
         out: dict[str, Any] = {}
         det = (prov.get("detect") or {}).get("enabled") if isinstance(prov.get("detect"), Mapping) else None
         if isinstance(det, list):
-            out["detect"] = sorted((e for e in det if isinstance(e, Mapping)),
+            out["detect"] = sorted((e for e in det if isinstance(e, dict)),
                                    key=lambda e: (str(e.get("kind")), -_num(e.get("priority")), str(e.get("provider"))))
         quo = (prov.get("quote") or {}).get("enabled") if isinstance(prov.get("quote"), Mapping) else None
         if isinstance(quo, list):
-            out["quote"] = sorted((e for e in quo if isinstance(e, Mapping)),
+            out["quote"] = sorted((e for e in quo if isinstance(e, dict)),
                                   key=lambda e: (-_num(e.get("priority")), str(e.get("provider"))))
         card["providers"] = out
     ov = raw.get("overrides")
-    if isinstance(ov, Mapping) and isinstance(ov.get("actions"), Mapping):
+    if isinstance(ov, dict) and isinstance(ov.get("actions"), Mapping):
         card["overrides"] = {"action_keys": sorted(str(k) for k in ov["actions"])}
     return card
 
@@ -167,7 +167,7 @@ def _num(v: Any) -> int:
 def _plain(v: Any) -> Any:
     from aisc.numeric import Dec, format_decimal
 
-    if isinstance(v, Mapping):
+    if isinstance(v, dict):
         return {str(k): _plain(x) for k, x in v.items()}
     if isinstance(v, list | tuple):
         return [_plain(x) for x in v]

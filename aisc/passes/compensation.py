@@ -134,8 +134,8 @@ def _entries(ws: Workspace, diags: list[Diagnostic]) -> Iterator[_Entry]:
 
     for n in ws.nodes:
         ext = n.raw.get("extensions")
-        aisc = ext.get("aisc") if isinstance(ext, Mapping) else None
-        if not isinstance(aisc, Mapping) or "compensate" not in aisc:
+        aisc = ext.get("aisc") if isinstance(ext, dict) else None
+        if not isinstance(aisc, dict) or "compensate" not in aisc:
             continue
         base = f"{n.path}.extensions.aisc.compensate"
         comp = aisc["compensate"]
@@ -172,21 +172,21 @@ def _entries(ws: Workspace, diags: list[Diagnostic]) -> Iterator[_Entry]:
                         "use a protocol the pack includes, on a chain inside its chain_scope",
                         (Related("the active pack", ws.pack.span("$.includes") if ws.pack else None),))
             actions = pdoc.get("actions")
-            target = actions.get(action) if isinstance(actions, Mapping) else None
-            if not isinstance(target, Mapping):
-                known = ", ".join(sorted(str(k) for k in actions)) if isinstance(actions, Mapping) else "none"
+            target = actions.get(action) if isinstance(actions, dict) else None
+            if not isinstance(target, dict):
+                known = ", ".join(sorted(str(k) for k in actions)) if isinstance(actions, dict) else "none"
                 err("AISC-WF-035", f"compensation action not found: {proto}/{action}", f"{p}.action",
                     f"use one of the actions defined by {proto}: {known or 'none'}")
                 continue
             execution = target.get("execution")
             spec: Any = None
-            if isinstance(execution, Mapping):
+            if isinstance(execution, dict):
                 try:
                     spec = select_execution(execution, str(chain))
                 except NoExecutionMatch:
                     spec = None
-            if not isinstance(spec, Mapping):
-                keys = ", ".join(sorted(execution)) if isinstance(execution, Mapping) else "none"
+            if not isinstance(spec, dict):
+                keys = ", ".join(sorted(execution)) if isinstance(execution, dict) else "none"
                 err("AISC-WF-036", f'No execution matches chain "{chain}" for compensation {proto}/{action} '
                     f"(execution keys: {keys}) (R192)", p,
                     "compensate on a chain the protocol supports (set chain:), or add an execution for it")
@@ -202,7 +202,7 @@ def _entries(ws: Workspace, diags: list[Diagnostic]) -> Iterator[_Entry]:
                     "compensation cannot evaluate (it runs with its args only)", f"{p}.action",
                     "compensate with an action whose execution reads only params.*, contracts.* and ctx.*")
                 continue
-            assert isinstance(execution, Mapping)
+            assert isinstance(execution, dict)
             info = NodeInfo(index=n.index, id=n.id, raw={"args": raw.get("args") or {}}, path=p,
                             type="action_ref", protocol=proto, target_name=action, chain=str(chain),
                             chain_source="node" if "chain" in raw else n.chain_source, protocol_doc=pdoc,
@@ -211,7 +211,7 @@ def _entries(ws: Workspace, diags: list[Diagnostic]) -> Iterator[_Entry]:
 
 
 def _shape_ok(raw: Any, p: str, err: Any) -> bool:
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, dict):
         err("AISC-WF-030", "a compensation must be an object {protocol, action, args, chain?}", p,
             "write {protocol: <p@v>, action: <id>, args: {...}}")
         return False
@@ -235,7 +235,7 @@ def _shape_ok(raw: Any, p: str, err: Any) -> bool:
             'write e.g. chain: "eip155:1", or leave it out to use the node\'s chain')
         ok = False
     args = raw.get("args", {})
-    if not isinstance(args, Mapping):
+    if not isinstance(args, dict):
         err("AISC-WF-030", "compensation args must map param names to ValueRefs", f"{p}.args",
             'write args: {amount: {lit: "0"}, spender: {ref: "inputs.spender"}}')
         return False
@@ -253,7 +253,7 @@ def _pack_includes(pack: Doc | None) -> dict[str, Mapping[str, Any]] | None:
     inc = pack.get("includes")
     out: dict[str, Mapping[str, Any]] = {}
     for e in inc if isinstance(inc, list) else []:
-        if isinstance(e, Mapping):
+        if isinstance(e, dict):
             out.setdefault(f"{e.get('protocol')}@{e.get('version')}", e)
     return out
 

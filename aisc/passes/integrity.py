@@ -59,13 +59,13 @@ def check_import_integrity(workflow_doc: Any, resolved_paths: Mapping[int, str |
     ``span(path)``). Imports without ``integrity``, or not resolved (reported elsewhere), are skipped.
     """
     raw = getattr(workflow_doc, "raw", None)
-    imports = raw.get("imports") if isinstance(raw, Mapping) else None
-    protos = imports.get("protocols") if isinstance(imports, Mapping) else None
+    imports = raw.get("imports") if isinstance(raw, dict) else None
+    protos = imports.get("protocols") if isinstance(imports, dict) else None
     if not isinstance(protos, list):
         return []
     out: list[Diagnostic] = []
     for i, imp in enumerate(protos):
-        if not isinstance(imp, Mapping) or "integrity" not in imp:
+        if not isinstance(imp, dict) or "integrity" not in imp:
             continue
         value = imp.get("integrity")
         path = f"$.imports.protocols[{i}].integrity"

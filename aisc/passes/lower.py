@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -101,7 +100,7 @@ def _expand(n: NodeInfo, base: dict[str, Any], deps: list[str], source: dict[str
             ws: Workspace) -> list[dict[str, Any]]:
     """A composite action: one ``kind: execution`` node per step, chained by deps (§5.7 step 3)."""
     assert n.spec is not None
-    steps = [s for s in n.spec.get("steps") or [] if isinstance(s, Mapping)]
+    steps = [s for s in n.spec.get("steps") or [] if isinstance(s, dict)]
     out_nodes: list[dict[str, Any]] = []
     prev: str | None = None
     parent_cond = n.raw.get("condition")
@@ -164,7 +163,7 @@ def _combine(parent: Any, step: Any, n: NodeInfo, i: int, diags: list[Diagnostic
 
 
 def _as_cel(cond: Any) -> str | None:
-    if not isinstance(cond, Mapping) or len(cond) != 1:
+    if not isinstance(cond, dict) or len(cond) != 1:
         return None
     tag, val = next(iter(cond.items()))
     if tag == "cel" and isinstance(val, str):
@@ -194,7 +193,7 @@ def _node_ext(n: NodeInfo, an: Analysis, options: Options) -> dict[str, Any]:
         # to base units with the asset's decimals instead of reading "12" as 12 base units
         token_amounts = {str(p["name"]): (p["asset_ref"] if isinstance(p.get("asset_ref"), str) else None)
                          for p in n.target.get("params") or ()
-                         if isinstance(p, Mapping) and p.get("type") == "token_amount" and "name" in p}
+                         if isinstance(p, dict) and p.get("type") == "token_amount" and "name" in p}
         if token_amounts:
             ext["token_amounts"] = dict(sorted(token_amounts.items()))
     order = an.calculated_order.get(n.id)
@@ -235,7 +234,7 @@ def _plan_ext(ws: Workspace, an: Analysis) -> dict[str, Any]:
             deps = n.protocol_doc.get("deployments")
             if isinstance(deps, list):
                 used[n.protocol] = {str(d["chain"]): d.get("contracts") or {} for d in deps
-                                    if isinstance(d, Mapping) and isinstance(d.get("chain"), str)}
+                                    if isinstance(d, dict) and isinstance(d.get("chain"), str)}
     ext["deployments"] = dict(sorted(used.items()))
     ext["inputs"] = input_declarations(ws.workflow.get("inputs"))
     if ws.pack is not None:
@@ -268,22 +267,22 @@ def _decimal_multipliers(pack: dict[str, Any]) -> None:
     rejected a value that is not an exact decimal ≥ 1."""
 
     def fix(hc: Any) -> Any:
-        if isinstance(hc, Mapping) and "max_approval_multiplier" in hc:
+        if isinstance(hc, dict) and "max_approval_multiplier" in hc:
             raw = hc["max_approval_multiplier"]
             if is_number(raw):
                 return {**hc, "max_approval_multiplier": format_multiplier(raw)}
         return hc
 
     policy = pack.get("policy")
-    if isinstance(policy, Mapping):
+    if isinstance(policy, dict):
         pack["policy"] = {k: (fix(v) if k in ("hard_constraints_defaults", "hard_constraints") else v)
                           for k, v in policy.items()}
     overrides = pack.get("overrides")
-    actions = overrides.get("actions") if isinstance(overrides, Mapping) else None
-    if isinstance(overrides, Mapping) and isinstance(actions, Mapping):
+    actions = overrides.get("actions") if isinstance(overrides, dict) else None
+    if isinstance(overrides, dict) and isinstance(actions, dict):
         pack["overrides"] = {**overrides, "actions": {
             name: ({**body, "hard_constraints": fix(body["hard_constraints"])}
-                   if isinstance(body, Mapping) and "hard_constraints" in body else body)
+                   if isinstance(body, dict) and "hard_constraints" in body else body)
             for name, body in actions.items()}}
 
 

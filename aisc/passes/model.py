@@ -61,13 +61,13 @@ class Doc:
         return found
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self.raw.get(key, default) if isinstance(self.raw, Mapping) else default
+        return self.raw.get(key, default) if isinstance(self.raw, dict) else default
 
 
 def protocol_key(doc: Doc) -> str | None:
     """``"<protocol>@<version>"`` of a protocol document, or None when its meta is unusable."""
     meta = doc.get("meta")
-    if not isinstance(meta, Mapping):
+    if not isinstance(meta, dict):
         return None
     p, v = meta.get("protocol"), meta.get("version")
     if isinstance(p, str) and isinstance(v, str):
@@ -78,7 +78,7 @@ def protocol_key(doc: Doc) -> str | None:
 def pack_identity(doc: Doc) -> tuple[str, str] | None:
     """A pack's (name, version): ``meta`` first, then the top-level fields (R074, D5)."""
     meta = doc.get("meta")
-    if isinstance(meta, Mapping) and isinstance(meta.get("name"), str) and isinstance(meta.get("version"), str):
+    if isinstance(meta, dict) and isinstance(meta.get("name"), str) and isinstance(meta.get("version"), str):
         return str(meta["name"]), str(meta["version"])
     name, version = doc.get("name"), doc.get("version")
     if isinstance(name, str) and isinstance(version, str):

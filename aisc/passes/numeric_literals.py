@@ -27,9 +27,9 @@ def check_numeric_literals(ws: Workspace, an: Analysis) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     wf = ws.workflow
     inputs = wf.get("inputs")
-    if isinstance(inputs, Mapping):
+    if isinstance(inputs, dict):
         for name, decl in inputs.items():
-            if isinstance(decl, Mapping) and "default" in decl:
+            if isinstance(decl, dict) and "default" in decl:
                 diags.extend(_check_value(decl.get("type"), decl["default"], wf, pk("$.inputs", name) + ".default",
                                           "AISC-NUM-003", f'default of input "{name}"'))
     seen: set[tuple[str, str | None, str | None]] = set()
@@ -52,7 +52,7 @@ def _param_types(target: Mapping[str, Any]) -> dict[str, str]:
     if hit is not None and hit[0] is target:
         return hit[1]
     params = target.get("params")
-    out = ({str(p["name"]): str(p.get("type")) for p in params if isinstance(p, Mapping) and "name" in p}
+    out = ({str(p["name"]): str(p.get("type")) for p in params if isinstance(p, dict) and "name" in p}
            if isinstance(params, list) else {})
     if len(_TYPES_CACHE) > 4096:
         _TYPES_CACHE.clear()
@@ -65,7 +65,7 @@ def _node_args(n: NodeInfo, wf: Doc) -> list[Diagnostic]:
         return []
     types = _param_types(n.target)
     args = n.raw.get("args")
-    if not isinstance(args, Mapping):
+    if not isinstance(args, dict):
         return []
     out: list[Diagnostic] = []
     for name, v in args.items():
@@ -109,14 +109,14 @@ def _protocol_target(n: NodeInfo, doc: Doc) -> list[Diagnostic]:
     params = n.target.get("params")
     if isinstance(params, list):
         for j, p in enumerate(params):
-            if isinstance(p, Mapping) and "default" in p:
+            if isinstance(p, dict) and "default" in p:
                 out.extend(_check_value(p.get("type"), p["default"], doc, f"{base}.params[{j}].default",
                                         "AISC-NUM-005", f'default of param "{p.get("name")}"'))
     if n.spec is not None:
         spec_path = pk(f"{base}.execution", n.spec_key)
         if n.spec.get("type") == "composite":
             for i, step in enumerate(n.spec.get("steps") or []):
-                if isinstance(step, Mapping) and isinstance(step.get("execution"), Mapping):
+                if isinstance(step, dict) and isinstance(step.get("execution"), Mapping):
                     out.extend(_spec(step["execution"], doc, f"{spec_path}.steps[{i}].execution"))
         else:
             out.extend(_spec(n.spec, doc, spec_path))
@@ -128,17 +128,17 @@ def _spec(spec: Mapping[str, Any], doc: Doc, path: str) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     if t in ("evm_call", "evm_read"):
         abi = spec.get("abi")
-        inputs = abi.get("inputs") if isinstance(abi, Mapping) else None
+        inputs = abi.get("inputs") if isinstance(abi, dict) else None
         args = spec.get("args")
-        if isinstance(inputs, list) and isinstance(args, Mapping):
+        if isinstance(inputs, list) and isinstance(args, dict):
             for inp in inputs:
-                if isinstance(inp, Mapping) and inp.get("name") in args:
+                if isinstance(inp, dict) and inp.get("name") in args:
                     out.extend(_abi_value(inp, args[inp["name"]], doc, pk(f"{path}.args", inp["name"])))
         if "value" in spec:
             out.extend(_abi_value({"type": "uint256"}, spec["value"], doc, f"{path}.value"))
     elif t == "solana_instruction":
         data = spec.get("data")
-        if isinstance(data, Mapping) and _refs.tag_of(data) == "object":
+        if isinstance(data, dict) and _refs.tag_of(data) == "object":
             for k, v in data["object"].items():
                 out.extend(_int_leaf(v, doc, pk(f"{path}.data.object", k), f"Solana data field {k!r}"))
         if "compute_units" in spec:
@@ -156,7 +156,7 @@ def _abi_value(param: Mapping[str, Any], vr: Any, doc: Doc, path: str) -> Iterab
     elif t.startswith("tuple") and tag == "object" and isinstance(param.get("components"), list):
         entries = vr["object"]
         for comp in param["components"]:
-            if isinstance(comp, Mapping) and comp.get("name") in entries:
+            if isinstance(comp, dict) and comp.get("name") in entries:
                 yield from _abi_value(comp, entries[comp["name"]], doc, pk(f"{path}.object", comp["name"]))
     elif INT_TYPE.match(t) and tag == "lit":
         yield from _check_value(t, vr["lit"], doc, f"{path}.lit", "AISC-NUM-001", f"ABI {t} input")

@@ -105,20 +105,20 @@ class _Static:
         self.via_input = False
         self.contracts = _contracts(n)
         inputs = ws.workflow.get("inputs")
-        self.inputs: Mapping[str, Any] = inputs if isinstance(inputs, Mapping) else {}
+        self.inputs: Mapping[str, Any] = inputs if isinstance(inputs, dict) else {}
         args = n.raw.get("args")
-        self.args: Mapping[str, Any] = args if isinstance(args, Mapping) else {}
+        self.args: Mapping[str, Any] = args if isinstance(args, dict) else {}
         params = n.target.get("params") if n.target is not None else None
         self.params: dict[str, Mapping[str, Any]] = (
-            {str(p["name"]): p for p in params if isinstance(p, Mapping) and "name" in p}
+            {str(p["name"]): p for p in params if isinstance(p, dict) and "name" in p}
             if isinstance(params, list) else {})
         overrides = n.raw.get("calculated_overrides")
         fields = n.target.get("calculated_fields") if n.target is not None else None
         self.calc: dict[str, Any] = {}
-        if isinstance(fields, Mapping):
-            self.calc.update({str(k): v.get("expr") for k, v in fields.items() if isinstance(v, Mapping)})
-        if isinstance(overrides, Mapping):
-            self.calc.update({str(k): ("wf", v.get("expr")) for k, v in overrides.items() if isinstance(v, Mapping)})
+        if isinstance(fields, dict):
+            self.calc.update({str(k): v.get("expr") for k, v in fields.items() if isinstance(v, dict)})
+        if isinstance(overrides, dict):
+            self.calc.update({str(k): ("wf", v.get("expr")) for k, v in overrides.items() if isinstance(v, dict)})
         self.depth = 0
 
     # scope "wf": inputs, nodes, ctx, contracts; scope "proto": params, calculated, contracts, ctx, query
@@ -177,7 +177,7 @@ class _Static:
         if scope == "wf" and root == "inputs" and rest:
             self.via_input = True
             decl = self.inputs.get(rest[0])
-            if self.use_defaults and isinstance(decl, Mapping) and "default" in decl:
+            if self.use_defaults and isinstance(decl, dict) and "default" in decl:
                 return _walk(decl["default"], rest[1:])
             return UNKNOWN
         return UNKNOWN
@@ -213,7 +213,7 @@ def _walk(v: Any, rest: list[str]) -> Any:
     for seg in rest:
         if v is UNKNOWN:
             return UNKNOWN
-        if isinstance(v, Mapping):
+        if isinstance(v, dict):
             if seg not in v:
                 return UNKNOWN
             v = v[seg]
@@ -239,7 +239,7 @@ def _contracts(n: NodeInfo) -> dict[str, Any]:
     if not isinstance(deps, list):
         return {}
     for d in deps:
-        if isinstance(d, Mapping) and d.get("chain") == n.chain and isinstance(d.get("contracts"), Mapping):
+        if isinstance(d, dict) and d.get("chain") == n.chain and isinstance(d.get("contracts"), Mapping):
             return dict(d["contracts"])
     return {}
 
@@ -338,12 +338,12 @@ class _Policy:
         if self.pack is None:
             return lim
         policy = self.pack.get("policy")
-        if not isinstance(policy, Mapping):
+        if not isinstance(policy, dict):
             return lim
         key = "hard_constraints_defaults" if isinstance(policy.get("hard_constraints_defaults"), Mapping) else \
             "hard_constraints"
         hc = policy.get(key)
-        if isinstance(hc, Mapping):
+        if isinstance(hc, dict):
             for k in LIMIT_KEYS:
                 if k in hc:
                     self.check_limit_value(k, hc[k], self.pack, f"$.policy.{key}.{k}")
@@ -365,7 +365,7 @@ class _Policy:
                 return
             if lim.symbol is not None:
                 tp = self.pack.get("token_policy") if self.pack is not None else None
-                allow = tp.get("allowlist") if isinstance(tp, Mapping) else None
+                allow = tp.get("allowlist") if isinstance(tp, dict) else None
                 if amounts.allowlist_entry(allow, chain=None, symbol=lim.symbol) is None:
                     self.err("AISC-POL-010", f"{k} {v!r} names {lim.symbol}, which is not in the pack's "
                              "token_policy.allowlist", doc, path,
@@ -380,10 +380,10 @@ class _Policy:
     def workflow_policy(self, base: _Limits) -> None:
         """The workflow may only tighten the pack (tighten-only is not optional)."""
         policy = self.wf.get("policy")
-        if not isinstance(policy, Mapping):
+        if not isinstance(policy, dict):
             return
         hc = policy.get("hard_constraints")
-        if isinstance(hc, Mapping):
+        if isinstance(hc, dict):
             for k, raw in hc.items():
                 path = pk("$.policy.hard_constraints", k)
                 if k == "tighten_only":
@@ -415,8 +415,8 @@ class _Policy:
         pack_ap = {}
         if self.pack is not None and isinstance(self.pack.get("policy"), Mapping):
             pa = self.pack.get("policy").get("approvals")
-            pack_ap = dict(pa) if isinstance(pa, Mapping) else {}
-        if isinstance(approvals, Mapping):
+            pack_ap = dict(pa) if isinstance(pa, dict) else {}
+        if isinstance(approvals, dict):
             for k, v in approvals.items():
                 path = pk("$.policy.approvals", k)
                 if k in ("auto_execute_max_risk_level", "require_approval_min_risk_level"):
@@ -440,18 +440,18 @@ class _Policy:
         if self.pack is None:
             return
         ov = self.pack.get("overrides")
-        actions = ov.get("actions") if isinstance(ov, Mapping) else None
-        if not isinstance(actions, Mapping):
+        actions = ov.get("actions") if isinstance(ov, dict) else None
+        if not isinstance(actions, dict):
             return
         known: set[str] = set()
         includes = self.pack.get("includes")
         for inc in includes if isinstance(includes, list) else []:
-            if not isinstance(inc, Mapping):
+            if not isinstance(inc, dict):
                 continue
             key = f"{inc.get('protocol')}@{inc.get('version')}"
             doc = self.ws.protocols.get(key)
             acts = doc.get("actions") if doc is not None else None
-            for a in acts if isinstance(acts, Mapping) else ():
+            for a in acts if isinstance(acts, dict) else ():
                 known.add(f"{inc.get('protocol')}.{a}")
                 known.add(f"{key}.{a}")
         for k, body in actions.items():
@@ -460,8 +460,8 @@ class _Policy:
                 self.err("AISC-POL-013", f"pack override {k!r} matches no action of an included protocol, so it "
                          "never applies", self.pack, path,
                          'key overrides as "<protocol>.<action>" or "<protocol>@<version>.<action>"')
-            hc = body.get("hard_constraints") if isinstance(body, Mapping) else None
-            if isinstance(hc, Mapping):
+            hc = body.get("hard_constraints") if isinstance(body, dict) else None
+            if isinstance(hc, dict):
                 for hk, hv in hc.items():
                     if hk in LIMIT_KEYS:
                         self.check_limit_value(hk, hv, self.pack, pk(f"{path}.hard_constraints", hk))
@@ -474,16 +474,16 @@ class _Policy:
         lim.also = {k: list(v) for k, v in base.also.items()}
         if self.pack is not None:
             ov = self.pack.get("overrides")
-            actions = ov.get("actions") if isinstance(ov, Mapping) else None
-            if isinstance(actions, Mapping):
+            actions = ov.get("actions") if isinstance(ov, dict) else None
+            if isinstance(actions, dict):
                 name = n.protocol.split("@", 1)[0]
                 hits = [k for k in (f"{name}.{n.target_name}", f"{n.protocol}.{n.target_name}") if k in actions]
                 # a per-action override replaces the default; with both keys the stricter value wins
                 first = True
                 for key in hits:
                     body = actions[key]
-                    hc = body.get("hard_constraints") if isinstance(body, Mapping) else None
-                    if not isinstance(hc, Mapping):
+                    hc = body.get("hard_constraints") if isinstance(body, dict) else None
+                    if not isinstance(hc, dict):
                         continue
                     for k in LIMIT_KEYS:
                         if k in hc:
@@ -499,7 +499,7 @@ class _Policy:
                     if src.startswith("workflow."):
                         lim.tighten(k, base.values[k], src)
         hc = n.target.get("hard_constraints") if n.target is not None else None
-        if isinstance(hc, Mapping):
+        if isinstance(hc, dict):
             for k in LIMIT_KEYS:
                 if k not in hc:
                     continue
@@ -531,11 +531,11 @@ class _Policy:
         steps: list[tuple[str, Mapping[str, Any], str, str]] = []  # (plan id, spec, chain, $path in protocol)
         spec_path = pk(f"{n.target_path}.execution", n.spec_key)
         if n.spec.get("type") == "composite":
-            raw_steps = [s for s in n.spec.get("steps") or [] if isinstance(s, Mapping)]
+            raw_steps = [s for s in n.spec.get("steps") or [] if isinstance(s, dict)]
             for i, s in enumerate(raw_steps):
                 pid = n.id if i == len(raw_steps) - 1 else f"{n.id}__{s.get('id')}"
                 ex = s.get("execution")
-                if isinstance(ex, Mapping):
+                if isinstance(ex, dict):
                     steps.append((pid, ex, str(s.get("chain") or n.chain), f"{spec_path}.steps[{i}].execution"))
         else:
             steps.append((n.id, n.spec, str(n.chain), spec_path))
@@ -644,7 +644,7 @@ class _Policy:
         if "max_slippage_bps" not in lim.values and "max_slippage_bps" not in lim.dynamic:
             return
         args = n.raw.get("args")
-        args = args if isinstance(args, Mapping) else {}
+        args = args if isinstance(args, dict) else {}
         params = st.params
         key = next((k for k in SLIPPAGE_KEYS if k in args or k in params), None)
         if key is None:
@@ -672,18 +672,18 @@ class _Policy:
         if self.pack is None or op.native:
             return
         tp = self.pack.get("token_policy")
-        allow = tp.get("allowlist") if isinstance(tp, Mapping) else None
+        allow = tp.get("allowlist") if isinstance(tp, dict) else None
         if not isinstance(allow, list) or not allow:
             return
         if not isinstance(token, str):
             return  # decided at run time by the gate, which has the pack's allowlist
-        ok = any(isinstance(e, Mapping) and (str(e.get("address", "")).lower() == token.lower()
+        ok = any(isinstance(e, dict) and (str(e.get("address", "")).lower() == token.lower()
                                              or str(e.get("symbol", "")).lower() == token.lower())
                  and e.get("chain") in (None, chain) for e in allow)
         if ok:
             return
-        res = tp.get("resolution") if isinstance(tp, Mapping) else None
-        strict = isinstance(res, Mapping) and (res.get("require_allowlist_for_symbol_resolution") is True
+        res = tp.get("resolution") if isinstance(tp, dict) else None
+        strict = isinstance(res, dict) and (res.get("require_allowlist_for_symbol_resolution") is True
                                                or "strict" in res)
         self.node_err(n, "AISC-POL-009", f'node "{n.id}" uses token {token} on {chain}, which is not in the pack\'s '
                       "token allowlist" + ("" if strict else " (the run will ask for confirmation)"),
@@ -694,13 +694,13 @@ class _Policy:
         if self.pack is None or n.target is None:
             return
         policy = self.pack.get("policy")
-        if not isinstance(policy, Mapping):
+        if not isinstance(policy, dict):
             return
         level = n.target.get("risk_level")
         if not isinstance(level, int) or isinstance(level, bool):
             return
         ap_raw = policy.get("approvals")
-        ap: Mapping[str, Any] = ap_raw if isinstance(ap_raw, Mapping) else {}
+        ap: Mapping[str, Any] = ap_raw if isinstance(ap_raw, dict) else {}
         reasons = []
         auto_max, req_min = ap.get("auto_execute_max_risk_level"), ap.get("require_approval_min_risk_level")
         if isinstance(auto_max, int) and level > auto_max:
@@ -753,7 +753,7 @@ class _Policy:
         """A pack amount limit for a write spending ``token`` on ``chain`` (aisc.ir.amounts): base
         units as is; token units with the allowlist's decimals; a symbol limit only for its token."""
         tp = self.pack.get("token_policy") if self.pack is not None else None
-        allow = tp.get("allowlist") if isinstance(tp, Mapping) else None
+        allow = tp.get("allowlist") if isinstance(tp, dict) else None
         tok = token if isinstance(token, str) else None
         return amounts.resolve_amount_limit(limit, chain=chain, token=tok, decimals=self.token_decimals(tok, chain),
                                             allowlist=allow)
@@ -762,9 +762,9 @@ class _Policy:
         if self.pack is None or not isinstance(token, str):
             return None
         tp = self.pack.get("token_policy")
-        allow = tp.get("allowlist") if isinstance(tp, Mapping) else None
+        allow = tp.get("allowlist") if isinstance(tp, dict) else None
         for e in allow if isinstance(allow, list) else []:
-            if (isinstance(e, Mapping) and str(e.get("address", "")).lower() == token.lower()
+            if (isinstance(e, dict) and str(e.get("address", "")).lower() == token.lower()
                     and e.get("chain") == chain and isinstance(e.get("decimals"), int)):
                 return int(e["decimals"])
         return None
@@ -796,9 +796,9 @@ def _classify(spec: Mapping[str, Any]) -> _Op | None:
     t = spec.get("type")
     if t == "evm_call":
         abi_raw, args_raw = spec.get("abi"), spec.get("args")
-        abi: Mapping[str, Any] = abi_raw if isinstance(abi_raw, Mapping) else {}
+        abi: Mapping[str, Any] = abi_raw if isinstance(abi_raw, dict) else {}
         name = str(abi.get("name", "")).lower()
-        args: Mapping[str, Any] = args_raw if isinstance(args_raw, Mapping) else {}
+        args: Mapping[str, Any] = args_raw if isinstance(args_raw, dict) else {}
         op: _Op | None = None
         if name == "approve" or name.endswith("approve") or "increaseallowance" in name:
             op = _Op("approve")
@@ -822,7 +822,7 @@ def _classify(spec: Mapping[str, Any]) -> _Op | None:
                 op.amounts.append(("spend", args[amt]))
             op.token = spec.get("to") if name in ("transfer", "transferfrom") else None
         value = spec.get("value")
-        if isinstance(value, Mapping) and not (_refs.tag_of(value) == "lit" and as_int(value["lit"]) == 0):
+        if isinstance(value, dict) and not (_refs.tag_of(value) == "lit" and as_int(value["lit"]) == 0):
             nat = _Op("native")
             nat.native = True
             nat.amounts.append(("spend", value))
@@ -833,9 +833,9 @@ def _classify(spec: Mapping[str, Any]) -> _Op | None:
     if t == "solana_instruction":
         ins = str(spec.get("instruction", "")).lower()
         data = spec.get("data")
-        fields: Mapping[str, Any] = (data["object"] if isinstance(data, Mapping) and _refs.tag_of(data) == "object"
+        fields: Mapping[str, Any] = (data["object"] if isinstance(data, dict) and _refs.tag_of(data) == "object"
                                      else {})
-        accounts = {a.get("name"): a.get("pubkey") for a in spec.get("accounts") or [] if isinstance(a, Mapping)}
+        accounts = {a.get("name"): a.get("pubkey") for a in spec.get("accounts") or [] if isinstance(a, dict)}
         if ins in ("approve", "approve_checked"):
             op = _Op("approve")
             op.spender = accounts.get("delegate")
@@ -874,7 +874,7 @@ def _token_key(token: Any, chain: str, native: bool) -> str:
         return f"native@{chain}"
     if isinstance(token, str):
         return f"{token.lower()}@{chain}"
-    if isinstance(token, Mapping) and isinstance(token.get("address"), str):
+    if isinstance(token, dict) and isinstance(token.get("address"), str):
         return f"{str(token['address']).lower()}@{chain}"
     return f"unknown-token@{chain}"
 

@@ -30,7 +30,7 @@ class _Checker:
         self.diags: list[Diagnostic] = []
         self.index: dict[str, int] = {}
         inputs = self.wf.get("inputs")
-        self.inputs: Mapping[str, Any] = inputs if isinstance(inputs, Mapping) else {}
+        self.inputs: Mapping[str, Any] = inputs if isinstance(inputs, dict) else {}
 
     def err(self, code: str, msg: str, path: str, hint: str | None = None, *,
             severity: str = "error", related: tuple[Related, ...] = ()) -> None:
@@ -84,7 +84,7 @@ class _Checker:
             return
         if n.chain is not None and n.spec is None:
             block = n.target.get("execution")
-            keys = ", ".join(sorted(block)) if isinstance(block, Mapping) else "none"
+            keys = ", ".join(sorted(block)) if isinstance(block, dict) else "none"
             self.err("AISC-WF-009", f'No execution matches chain "{n.chain}" for {n.protocol}/{n.target_name} '
                      f"(execution keys: {keys}) (R192)", n.path,
                      "run the node on a chain the protocol supports, or add an execution for it")
@@ -100,15 +100,15 @@ class _Checker:
                                  f"{n.path}.{key}",
                                  "poll with a separate query_ref node that depends on this node")
                 for i, step in enumerate(n.spec.get("steps") or []):
-                    ex = step.get("execution") if isinstance(step, Mapping) else None
-                    if isinstance(ex, Mapping) and ex.get("type") == "composite":
+                    ex = step.get("execution") if isinstance(step, dict) else None
+                    if isinstance(ex, dict) and ex.get("type") == "composite":
                         self.err("AISC-WF-010", f"{n.protocol}/{n.target_name} step {i} nests a composite; "
                                  "composites cannot be nested", f"{n.path}.action")
 
     def _target_ids(self, n: NodeInfo) -> list[str]:
         assert n.protocol_doc is not None
         block = n.protocol_doc.get("actions" if n.is_action else "queries")
-        return [str(k) for k in block] if isinstance(block, Mapping) else []
+        return [str(k) for k in block] if isinstance(block, dict) else []
 
     # ------------------------------------------------------------------ DAG (R153, R154, §5.7)
 
@@ -262,7 +262,7 @@ class _Checker:
             return
         declared = self._declared(n.target)
         args = n.raw.get("args")
-        args = args if isinstance(args, Mapping) else {}
+        args = args if isinstance(args, dict) else {}
         for name in args:
             if name not in declared:
                 self.err("AISC-WF-026", f'{n.protocol}/{n.target_name} has no param "{name}"',
@@ -278,7 +278,7 @@ class _Checker:
         hit = cache.get(id(target))
         if hit is None:
             params = target.get("params")
-            hit = {p.get("name"): p for p in params if isinstance(p, Mapping)} if isinstance(params, list) else {}
+            hit = {p.get("name"): p for p in params if isinstance(p, dict)} if isinstance(params, list) else {}
             cache[id(target)] = hit
         return hit  # type: ignore[no-any-return]
 
@@ -303,15 +303,15 @@ class _Checker:
         deps: list[list[int]] = []
         for name in names:
             if origin[name] == "override":
-                expr = overrides[name].get("expr") if isinstance(overrides[name], Mapping) else None
+                expr = overrides[name].get("expr") if isinstance(overrides[name], dict) else None
                 base = pk(f"{n.path}.calculated_overrides", name) + ".expr"
                 needed = _calc_refs(expr)
                 where, doc_path = self.wf, base
             else:
                 fdef = fields[name]
-                expr = fdef.get("expr") if isinstance(fdef, Mapping) else None
+                expr = fdef.get("expr") if isinstance(fdef, dict) else None
                 needed = _calc_refs(expr)
-                inputs = fdef.get("inputs") if isinstance(fdef, Mapping) else None
+                inputs = fdef.get("inputs") if isinstance(fdef, dict) else None
                 if isinstance(inputs, list):
                     needed |= {s.split(".", 2)[1] for s in inputs
                                if isinstance(s, str) and s.startswith("calculated.") and s.count(".") >= 1}
@@ -344,7 +344,7 @@ class _Checker:
         self.an.calculated_order[n.id] = ordered
         self.an.override_order[n.id] = [x for x in ordered if x in overrides]
         for name, ov in overrides.items():
-            expr = ov.get("expr") if isinstance(ov, Mapping) else None
+            expr = ov.get("expr") if isinstance(ov, dict) else None
             base = pk(f"{n.path}.calculated_overrides", name) + ".expr"
             for tag, val, p in _refs.leaves(expr, "$"):
                 if tag == "cel" and isinstance(val, str):
@@ -355,7 +355,7 @@ class _Checker:
 
     def check_outputs(self) -> None:
         outputs = self.wf.get("outputs")
-        if not isinstance(outputs, Mapping):
+        if not isinstance(outputs, dict):
             return
         for name, val in outputs.items():
             self.check_valueref_paths(val, pk("$.outputs", name), self_id=None, allow_self=True)
@@ -365,36 +365,36 @@ class _Checker:
 
 
 def _implicit(key: str, val: Any) -> list[str]:
-    if key == "args" and isinstance(val, Mapping):
+    if key == "args" and isinstance(val, dict):
         out: list[str] = []
         for v in val.values():
             out.extend(_refs.node_refs(v))
         return out
-    if key == "calculated_overrides" and isinstance(val, Mapping):
+    if key == "calculated_overrides" and isinstance(val, dict):
         out = []
         for ov in val.values():
-            if isinstance(ov, Mapping):
+            if isinstance(ov, dict):
                 out.extend(_refs.node_refs(ov.get("expr")))
         return out
     return list(_refs.node_refs(val))
 
 
 def _valuerefs(key: str, val: Any, base: str) -> list[tuple[str, Any]]:
-    if key == "args" and isinstance(val, Mapping):
+    if key == "args" and isinstance(val, dict):
         return [(pk(base, k), v) for k, v in val.items()]
-    if key == "calculated_overrides" and isinstance(val, Mapping):
-        return [(pk(base, k) + ".expr", ov.get("expr")) for k, ov in val.items() if isinstance(ov, Mapping)]
+    if key == "calculated_overrides" and isinstance(val, dict):
+        return [(pk(base, k) + ".expr", ov.get("expr")) for k, ov in val.items() if isinstance(ov, dict)]
     return [(base, val)]
 
 
 def _overrides(raw: Mapping[str, Any]) -> dict[str, Any]:
     ov = raw.get("calculated_overrides")
-    return dict(ov) if isinstance(ov, Mapping) else {}
+    return dict(ov) if isinstance(ov, dict) else {}
 
 
 def _calc_fields(target: Mapping[str, Any]) -> dict[str, Any]:
     cf = target.get("calculated_fields")
-    return dict(cf) if isinstance(cf, Mapping) else {}
+    return dict(cf) if isinstance(cf, dict) else {}
 
 
 def _calc_refs(expr: Any) -> set[str]:
@@ -413,7 +413,7 @@ def _output_keys(n: NodeInfo) -> set[str] | None:
     returns = n.target.get("returns")
     if not isinstance(returns, list) or not returns:
         return None
-    keys = {r.get("name") for r in returns if isinstance(r, Mapping) and isinstance(r.get("name"), str)}
+    keys = {r.get("name") for r in returns if isinstance(r, dict) and isinstance(r.get("name"), str)}
     if n.is_action:
         keys |= EXECUTOR_OUTPUT_KEYS
         if n.spec is not None and n.spec.get("type") == "composite":

@@ -89,7 +89,7 @@ class _Checker:
         if ws.pack is not None and pack_identity(ws.pack) is None:
             self.err("AISC-WS-006", "the pack has no name+version (R074)", ws.pack, "$",
                      "set meta: {name, version} (or top-level name and version)")
-        if not isinstance(req, Mapping):
+        if not isinstance(req, dict):
             return
         want = (req.get("name"), req.get("version"))
         if ws.pack is None:
@@ -111,7 +111,7 @@ class _Checker:
         includes = includes if isinstance(includes, list) else []
         by_key: dict[str, tuple[int, Mapping[str, Any]]] = {}
         for j, inc in enumerate(includes):
-            if not isinstance(inc, Mapping):
+            if not isinstance(inc, dict):
                 continue
             key = f"{inc.get('protocol')}@{inc.get('version')}"
             by_key.setdefault(key, (j, inc))
@@ -146,10 +146,10 @@ class _Checker:
         """R022-R024, R079: workflow detects are covered; protocol detects of the used target too."""
         found: list[tuple[Doc, str, Mapping[str, Any], bool]] = []
         args = n.raw.get("args")
-        if isinstance(args, Mapping):
+        if isinstance(args, dict):
             for name, v in args.items():
                 for tag, val, p in _refs.leaves(v, "$"):
-                    if tag == "detect" and isinstance(val, Mapping):
+                    if tag == "detect" and isinstance(val, dict):
                         found.append((self.wf, pk(f"{n.path}.args", name) + p[1:], val, True))
         if n.protocol_doc is not None and n.target is not None:
             for path, val in _detects(n.target, n.target_path or "$"):
@@ -185,9 +185,9 @@ class _Checker:
         specs = [(n.spec, n.chain)]
         if n.spec.get("type") == "composite":
             specs = [(s.get("execution") or {}, s.get("chain") or n.chain)
-                     for s in n.spec.get("steps") or [] if isinstance(s, Mapping)]
+                     for s in n.spec.get("steps") or [] if isinstance(s, dict)]
         for spec, chain in specs:
-            t = spec.get("type") if isinstance(spec, Mapping) else None
+            t = spec.get("type") if isinstance(spec, dict) else None
             if not isinstance(t, str) or t in CORE_EXECUTION_TYPES:
                 continue
             if not any(e.get("type") == t and _chain_ok(e, chain) for e in enabled):
@@ -236,9 +236,9 @@ class _Checker:
 
 def _enabled(pack: Doc, group: str, sub: str) -> list[Mapping[str, Any]]:
     g = pack.get(group)
-    s = g.get(sub) if isinstance(g, Mapping) else None
-    e = s.get("enabled") if isinstance(s, Mapping) else None
-    return [x for x in e if isinstance(x, Mapping)] if isinstance(e, list) else []
+    s = g.get(sub) if isinstance(g, dict) else None
+    e = s.get("enabled") if isinstance(s, dict) else None
+    return [x for x in e if isinstance(x, dict)] if isinstance(e, list) else []
 
 
 def _chain_ok(entry: Mapping[str, Any], chain: str | None) -> bool:
@@ -255,8 +255,8 @@ def _prio(e: Mapping[str, Any]) -> int:
 
 def _detects(obj: Any, path: str) -> Iterable[tuple[str, Mapping[str, Any]]]:
     """Every ``{detect: {...}}`` anywhere inside a protocol object."""
-    if isinstance(obj, Mapping):
-        if len(obj) == 1 and "detect" in obj and isinstance(obj["detect"], Mapping):
+    if isinstance(obj, dict):
+        if len(obj) == 1 and "detect" in obj and isinstance(obj["detect"], dict):
             yield f"{path}.detect", obj["detect"]
             return
         for k, v in obj.items():
@@ -268,18 +268,18 @@ def _detects(obj: Any, path: str) -> Iterable[tuple[str, Mapping[str, Any]]]:
 
 def _plugin_types(proto: Any) -> Iterable[tuple[str, str]]:
     for group in ("actions", "queries"):
-        block = proto.get(group) if isinstance(proto, Mapping) else None
-        if not isinstance(block, Mapping):
+        block = proto.get(group) if isinstance(proto, dict) else None
+        if not isinstance(block, dict):
             continue
         for tid, target in block.items():
-            ex = target.get("execution") if isinstance(target, Mapping) else None
-            if not isinstance(ex, Mapping):
+            ex = target.get("execution") if isinstance(target, dict) else None
+            if not isinstance(ex, dict):
                 continue
             for key, spec in ex.items():
                 specs = [spec]
-                if isinstance(spec, Mapping) and spec.get("type") == "composite":
-                    specs = [s.get("execution") for s in spec.get("steps") or [] if isinstance(s, Mapping)]
+                if isinstance(spec, dict) and spec.get("type") == "composite":
+                    specs = [s.get("execution") for s in spec.get("steps") or [] if isinstance(s, dict)]
                 for s in specs:
-                    t = s.get("type") if isinstance(s, Mapping) else None
+                    t = s.get("type") if isinstance(s, dict) else None
                     if isinstance(t, str) and t not in CORE_EXECUTION_TYPES:
                         yield pk(pk(f"$.{group}", tid) + ".execution", key), t
