@@ -33,7 +33,7 @@ import attrs
 from aisc.diagnostics import CompilationFailed, Diagnostic, has_errors, register_source, sort_diagnostics
 from aisc.frontend import LoadedDocument, collect_paths, load_file, load_text, span_at
 from aisc.ir.chains import NoExecutionMatch, is_caip2, select_execution
-from aisc.ir.plan import Plan, PlanError, check_execution, plan_from_json
+from aisc.ir.plan import Plan, PlanError, check_execution, check_plan_json, plan_from_json
 from aisc.passes import PIPELINE
 from aisc.passes.model import (
     Analysis,
@@ -461,7 +461,7 @@ def self_check(plan: Mapping[str, Any]) -> None:
                 if len(_CHECKED_SPECS) > 20_000:
                     _CHECKED_SPECS.clear()
                 _CHECKED_SPECS[id(ex)] = ex  # holding the spec keeps its id from being reused
-    plan_from_json({**plan, "nodes": list(nodes)}, check_executions=False)
+    check_plan_json(plan, check_executions=False)
 
 
 _CHECKED_SPECS: dict[int, Any] = {}

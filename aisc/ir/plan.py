@@ -203,6 +203,18 @@ def plan_from_json(obj: Any, *, check_executions: bool = True) -> Plan:
     node's ``execution`` only has to be an object: for callers that already ran
     :func:`check_execution` on every spec (the compiler's self-check does it once per distinct spec).
     """
+    plan = _decode_plan(obj, check_executions, keep=True)
+    assert plan is not None
+    return plan
+
+
+def check_plan_json(obj: Any, *, check_executions: bool = True) -> None:
+    """Exactly the checks of :func:`plan_from_json` (same errors, same order), keeping nothing: each
+    node is decoded and dropped, so checking a large plan needs no second copy of it in memory."""
+    _decode_plan(obj, check_executions, keep=False)
+
+
+def _decode_plan(obj: Any, check_executions: bool, *, keep: bool) -> Plan | None:
     m = _obj(obj, "$")
     _keys(m, "$", _PLAN_KEYS, _PLAN_REQUIRED)
     if m["schema"] != PLAN_SCHEMA:
@@ -211,18 +223,27 @@ def plan_from_json(obj: Any, *, check_executions: bool = True) -> Plan:
     nodes_raw = m["nodes"]
     if not isinstance(nodes_raw, list):
         raise PlanError(f"nodes must be a list, got {_kind(nodes_raw)}", "$.nodes")
-    nodes = tuple(_node(n, f"$.nodes[{i}]", check_executions) for i, n in enumerate(nodes_raw))
+    kept: list[PlanNode] = []
+    ids: list[str] = []
+    deps: list[tuple[int, tuple[str, ...]]] = []
+    for i, n in enumerate(nodes_raw):
+        node = _node(n, f"$.nodes[{i}]", check_executions)
+        ids.append(node.id)
+        if node.dep_ids:
+            deps.append((i, node.dep_ids))
+        if keep:
+            kept.append(node)
     seen: dict[str, int] = {}
-    for i, n in enumerate(nodes):
-        if n.id in seen:
-            raise PlanError(f'duplicate node id "{n.id}" (also nodes[{seen[n.id]}])', f"$.nodes[{i}].id")
-        seen[n.id] = i
-    for i, n in enumerate(nodes):
-        for j, d in enumerate(n.dep_ids):
+    for i, node_id in enumerate(ids):
+        if node_id in seen:
+            raise PlanError(f'duplicate node id "{node_id}" (also nodes[{seen[node_id]}])', f"$.nodes[{i}].id")
+        seen[node_id] = i
+    for i, dep_ids in deps:
+        for j, d in enumerate(dep_ids):
             if d not in seen:
                 raise PlanError(f'deps names unknown node "{d}"', f"$.nodes[{i}].deps[{j}]")
     ext = _extensions(m["extensions"], "$.extensions") if "extensions" in m else None
-    return Plan(nodes=nodes, meta=meta, extensions=ext)
+    return Plan(nodes=tuple(kept), meta=meta, extensions=ext) if keep else None
 
 
 _PLAN_KEYS = frozenset({"schema", "meta", "nodes", "extensions"})

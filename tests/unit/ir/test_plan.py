@@ -17,6 +17,7 @@ from aisc.ir.plan import (
     PlanNode,
     Retry,
     Write,
+    check_plan_json,
     plan_from_json,
     plan_to_json,
     validate_plan,
@@ -112,6 +113,30 @@ def test_negative(obj: dict[str, Any], path: str) -> None:
     assert ei.value.path == path
     d = ei.value.to_diagnostic("p.json")
     assert d.code == "AISC-PLAN-001" and d.path == path and d.hint
+
+
+@pytest.mark.parametrize(("obj", "path"), [(o, p) for _, o, p in NEGATIVE], ids=[i for i, _, _ in NEGATIVE])
+def test_check_only_raises_the_same_errors(obj: dict[str, Any], path: str) -> None:
+    with pytest.raises(PlanError) as ei:
+        check_plan_json(obj)
+    assert (ei.value.path, str(ei.value)) == (path, _error_text(obj))
+
+
+def _error_text(obj: dict[str, Any]) -> str:
+    with pytest.raises(PlanError) as ei:
+        plan_from_json(obj)
+    return str(ei.value)
+
+
+def test_check_only_keeps_the_error_order_of_the_full_decoder() -> None:
+    # a decode error in a later node wins over a duplicate id earlier on, in both
+    obj = _plan(_node(), _node(), _node(id="c", kind="action"))
+    with pytest.raises(PlanError) as full:
+        plan_from_json(obj)
+    with pytest.raises(PlanError) as check:
+        check_plan_json(obj)
+    assert full.value.path == check.value.path == "$.nodes[2].kind"
+    assert check_plan_json(_golden()) is None
 
 
 def test_plugin_execution_type_is_permissive() -> None:
