@@ -25,6 +25,7 @@ from aisc.ir.codec import path_key
 from aisc.reprs import install_reprs
 
 SpanLookup = Callable[[str], Span | None]
+_UNSET: Any = object()
 
 
 def pk(path: str, key: object) -> str:
@@ -48,6 +49,7 @@ class Doc:
     """The front end's LoadedDocument (None for documents built in code)."""
 
     _spans: dict[str, Span | None] = attrs.field(factory=dict, repr=False)
+    _protocol_key: object = attrs.field(default=_UNSET, repr=False, init=False)
 
     def span(self, path: str) -> Span | None:
         if path in self._spans:
@@ -65,7 +67,16 @@ class Doc:
 
 
 def protocol_key(doc: Doc) -> str | None:
-    """``"<protocol>@<version>"`` of a protocol document, or None when its meta is unusable."""
+    """``"<protocol>@<version>"`` of a protocol document, or None when its meta is unusable.
+
+    Remembered on the document (a compiler reuses its Doc per loaded document, and asks often)."""
+    got = doc._protocol_key
+    if got is _UNSET:
+        got = doc._protocol_key = _protocol_key(doc)
+    return got  # type: ignore[return-value]
+
+
+def _protocol_key(doc: Doc) -> str | None:
     meta = doc.get("meta")
     if not isinstance(meta, dict):
         return None
