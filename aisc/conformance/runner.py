@@ -115,11 +115,13 @@ class ConformanceInputError(AiscError):
 
 
 def bundled_root() -> Path:
-    """The folder of the suites shipped in the package (``aisc/data/conformance``)."""
-    from importlib.resources import files
+    """The folder of the suites shipped in the package (``aisc/data/conformance``). aisc is installed
+    as plain files (never zipped), so this is a path next to the package, found without
+    importlib.resources (~5 ms of start-up)."""
+    import aisc
 
-    root = files("aisc").joinpath("data", "conformance")
-    if not isinstance(root, Path) or not root.is_dir():
+    root = Path(aisc.__file__).resolve().parent / "data" / "conformance"
+    if not root.is_dir():
         raise ConformanceInputError([Diagnostic(
             "AISC-CONF-001",
             f"the bundled conformance suites are missing from the installed package ({root})",
