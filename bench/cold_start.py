@@ -147,6 +147,10 @@ def main() -> int:
         else:
             venv = args.venv.resolve() if args.venv else work / "venv"
             exe, mode = build_wheel_env(venv, offline=args.offline), "wheel, freshly built"
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from _machine import reference_ms
+
+        ref_before = reference_ms()
         load_before = os.getloadavg()
         rounds: dict[str, list[list[float]]] = {k: [] for k in commands}
         cpu_rounds: dict[str, list[list[float]]] = {k: [] for k in commands}
@@ -156,6 +160,7 @@ def main() -> int:
                 rounds[key].append(walls)
                 cpu_rounds[key].append(cpus)
         load_after = os.getloadavg()
+        ref_after = reference_ms()
         conf = None
         if "conformance" in commands:
             out = subprocess.run([str(exe), "conformance", "--format", "json"], capture_output=True, text=True,
@@ -163,7 +168,7 @@ def main() -> int:
             conf = json.loads(out)["summary"]
     results: dict[str, object] = {}
     print(f"aisc cold start ({mode}; {runs} runs x {len(next(iter(rounds.values())))} rounds; "
-          f"load {load_before[0]:.2f} -> {load_after[0]:.2f})")
+          f"load {load_before[0]:.2f} -> {load_after[0]:.2f}; reference loop {ref_before:.0f} -> {ref_after:.0f} ms)")
     print(f"  {'command':<13}{'wall medians (ms)':<24}{'best':>8}{'min':>8}{'cpu med':>9}{'target':>8}  verdict")
     for key, series in rounds.items():
         medians = [statistics.median(s) for s in series]
@@ -192,6 +197,7 @@ def main() -> int:
     result = {
         "benchmark": "cold_start",
         "mode": mode,
+        "reference_loop_ms": [round(ref_before, 1), round(ref_after, 1)],
         "runs_per_round": runs,
         "rounds": max(1, args.rounds),
         "commands": results,

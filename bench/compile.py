@@ -169,6 +169,9 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3, help="rounds over all sizes (default 3; 1 with --quick)")
     args = ap.parse_args()
     reps = 3 if args.quick else 7
+    from _machine import reference_ms
+
+    ref_start = reference_ms()
     load_start = _load()
     rows = bench_sizes(reps, 1 if args.quick else max(1, args.rounds))
     rates = bench_examples(1.0 if args.quick else 3.0, 1 if args.quick else max(1, args.rounds))
@@ -192,13 +195,16 @@ def main() -> int:
             print(f"  {k}: {', '.join(f'{x:,}' for x in v)}")
         else:
             print(f"plans/s {k}: {v:,.0f} (target >= 2,900)")
+    ref_end = reference_ms()
     print(f"load average (1 min): {load_start} at start, {load_end} at end")
+    print(f"machine reference loop (bench/_machine.py): {ref_start:.0f} ms at start, {ref_end:.0f} ms at end")
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "compile.json").write_text(json.dumps({"sizes": rows, "growth_10k_over_1k": growth,
                                                   "growth_10k_over_1k_cpu": growth_cpu,
                                                   "plans_per_second": rates,
-                                                  "load_average": [load_start, load_end]}, indent=2) + "\n")
+                                                  "load_average": [load_start, load_end],
+                                                  "reference_loop_ms": [ref_start, ref_end]}, indent=2) + "\n")
     return 0
 
 
