@@ -169,6 +169,9 @@ class Pool:
         for i, case in enumerate(cases):
             w = owner.get(group_of(case.kind)) if owner else None
             (theirs[w.pid] if w is not None else mine).append(i)
+        for w in self._workers:
+            if not w.done and not theirs[w.pid]:
+                _stop(w)  # nothing for it: do not wait for its warm-up to finish
         writers = []
         for w in self._workers:
             if w.done:
@@ -204,22 +207,26 @@ class Pool:
     def close(self) -> None:
         """Stop workers that were given nothing to do (a run that ended before ``run``)."""
         for w in self._workers:
-            if w.done:
-                continue
-            w.done = True
-            for fd in (w.cases_fd, w.results_fd):
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-            with contextlib.suppress(OSError):  # already gone
-                os.kill(w.pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(w.pid, 0)
+            if not w.done:
+                _stop(w)
 
     def __enter__(self) -> Pool:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _stop(w: _Worker) -> None:
+    """End a worker that has nothing (more) to do, whatever it is doing, and reap it."""
+    w.done = True
+    for fd in (w.cases_fd, w.results_fd):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    with contextlib.suppress(OSError):  # already gone
+        os.kill(w.pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(w.pid, 0)
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -122,6 +122,25 @@ def test_close_without_run_stops_the_workers() -> None:
             os.waitpid(pid, os.WNOHANG)  # reaped: no zombie left behind
 
 
+def test_a_worker_with_no_cases_is_not_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only ABI cases selected, but the pool planned every group: the compile worker, still warming
+    up (here: for 60 s), is stopped at once instead of being waited for."""
+    import time
+
+    monkeypatch.setattr(parallel, "_warm_cel", lambda: time.sleep(60))  # the worker is forked with it
+    suites = runner.load(None)
+    start = time.perf_counter()
+    with parallel.Pool.start(2) as pool:
+        worker = pool._workers[0]
+        assert parallel.COMPILE in worker.groups and parallel.ABI not in worker.groups
+        report = runner.run(suites, kinds=["evm_json_abi_encode"], pool=pool)
+        assert worker.done
+    assert time.perf_counter() - start < 30
+    assert report.results and report.failed == 0
+    with pytest.raises(ChildProcessError):
+        os.waitpid(worker.pid, os.WNOHANG)  # reaped
+
+
 def test_no_fork_while_other_threads_run() -> None:
     stop = threading.Event()
     t = threading.Thread(target=stop.wait)
