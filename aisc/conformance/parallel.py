@@ -144,9 +144,17 @@ class Pool:
         sys.stderr.flush()
         workers: list[_Worker] = []
         for groups_of_bin in bins[:-1]:
-            cases_r, cases_w = os.pipe()
-            results_r, results_w = os.pipe()
-            pid = os.fork()
+            try:
+                cases_r, cases_w = os.pipe()
+                results_r, results_w = os.pipe()
+            except OSError:  # out of file descriptors: the remaining groups run in this process
+                break
+            try:
+                pid = os.fork()
+            except OSError:  # out of processes or memory: the remaining groups run in this process
+                for fd in (cases_r, cases_w, results_r, results_w):
+                    os.close(fd)
+                break
             if pid == 0:  # pragma: no cover - the worker; its results are checked by the caller
                 os.close(cases_w)
                 os.close(results_r)

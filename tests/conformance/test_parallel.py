@@ -141,6 +141,21 @@ def test_a_worker_with_no_cases_is_not_waited_for(monkeypatch: pytest.MonkeyPatc
         os.waitpid(worker.pid, os.WNOHANG)  # reaped
 
 
+def test_a_failing_fork_leaves_the_work_to_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    fds_before = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    with parallel.Pool.start(2) as pool:
+        assert pool.size == 1
+        suites = runner.load(None)
+        report = runner.run(suites, kinds=["jcs_canonicalize", "evm_json_abi_encode"], pool=pool)
+    assert report.results and report.failed == 0
+    if fds_before is not None:
+        assert len(os.listdir("/proc/self/fd")) == fds_before  # the pipes were closed
+
+
 def test_no_fork_while_other_threads_run() -> None:
     stop = threading.Event()
     t = threading.Thread(target=stop.wait)
