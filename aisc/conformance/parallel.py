@@ -6,17 +6,19 @@ kinds eth-abi; the Solana kinds solders; the runtime kinds the engine. With two 
 can overlap.
 
 A :class:`Pool` is started as early as possible, before the vector files are read. It packs the
-case groups (one per handler module, with a rough start-up cost each) into ``jobs`` bins, forks one
-worker per bin but the last, and each worker at once imports what its groups need. The caller
+case groups (:data:`COMPILE`, :data:`ABI`, :data:`CHAIN`: kinds that import the same code, with a
+rough start-up cost each) into ``jobs`` bins, forks one worker per bin but the last, and each worker
+at once imports what its groups need. The caller
 meanwhile reads the vector files; :meth:`Pool.run` then hands each worker the cases of its groups
 (pickled through a pipe, by a writer thread so that a busy worker never blocks the caller), runs
 the remaining cases itself and puts every result back in selection order, so a report never depends
 on the number of processes.
 
 A worker that dies before reporting (a crash in native code, a kill) turns each of its cases into a
-failure that says so; the run never hangs on it. Where ``os.fork`` is missing, or this process
-already runs other threads (forking them is unsafe), the pool has no worker and everything runs in
-this process, one case after the other. This module imports nothing heavy: it runs before the rest
+failure that says so; the run never hangs on it, nor on a worker that is given no case (it is
+stopped at once). Where ``os.fork`` is missing or fails, or this process already runs other threads
+(forking them is unsafe), the work of the missing workers runs in this process, one case after the
+other. This module imports nothing heavy: it runs before the rest
 of the runner is loaded.
 """
 
