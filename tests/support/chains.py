@@ -72,7 +72,60 @@ def dev_accounts(n: int) -> list[tuple[str, str]]:
     return out
 
 
-class Anvil:
+class NodeClient:
+    """JSON-RPC helpers shared by the test chains (this module's :class:`Anvil` and the e2e
+    ``evm_chain.Chain``): calls, receipts, deployments, nonces and TestToken balances."""
+
+    url: str
+    http: httpx.Client
+    receipt_polls = 500
+    """How many times (10 ms apart) :meth:`wait_receipt` asks for a receipt."""
+
+    @property
+    def deployer(self) -> str:
+        """The account that sends deployments (node-side signing)."""
+        raise NotImplementedError
+
+    @property
+    def token_address(self) -> str:
+        raise NotImplementedError
+
+    def rpc(self, method: str, params: list[Any] | None = None) -> Any:
+        r = self.http.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []})
+        body = r.json()
+        if "error" in body:
+            raise RuntimeError(f"{method}: {body['error']}")
+        return body["result"]
+
+    def wait_receipt(self, tx_hash: str) -> dict[str, Any]:
+        for _ in range(self.receipt_polls):
+            r = self.rpc("eth_getTransactionReceipt", [tx_hash])
+            if r is not None:
+                return dict(r)
+            time.sleep(0.01)
+        raise TimeoutError(tx_hash)
+
+    def deploy(self, name: str, ctor_types: list[str], ctor_args: list[Any]) -> str:
+        from eth_abi.abi import encode
+
+        code = artefact(name)["bytecode"] + encode(ctor_types, ctor_args).hex()
+        h = self.rpc("eth_sendTransaction", [{"from": self.deployer, "data": code, "gas": hex(5_000_000)}])
+        rec = self.wait_receipt(h)
+        if rec["status"] != "0x1":
+            raise RuntimeError(f"deploying {name} failed")
+        return str(rec["contractAddress"]).lower()
+
+    def nonce(self, addr: str, tag: str = "latest") -> int:
+        return int(self.rpc("eth_getTransactionCount", [addr, tag]), 16)
+
+    def token_balance(self, holder: str) -> int:
+        from eth_abi.abi import encode
+
+        data = "0x70a08231" + encode(["address"], [holder]).hex()
+        return int(self.rpc("eth_call", [{"to": self.token_address, "data": data}, "latest"]), 16)
+
+
+class Anvil(NodeClient):
     """One anvil process on 127.0.0.1 with TestToken deployed (owner: account 0)."""
 
     def __init__(self, *, accounts: int = 10, block_time: int | None = None) -> None:
@@ -103,39 +156,13 @@ class Anvil:
             time.sleep(0.05)
         self.token = self.deploy("TestToken", ["string", "string", "uint256"], ["Test", "TST", 10**30])
 
-    def rpc(self, method: str, params: list[Any] | None = None) -> Any:
-        r = self.http.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []})
-        body = r.json()
-        if "error" in body:
-            raise RuntimeError(f"{method}: {body['error']}")
-        return body["result"]
+    @property
+    def deployer(self) -> str:
+        return self.accounts[0][0]
 
-    def wait_receipt(self, tx_hash: str) -> dict[str, Any]:
-        for _ in range(500):
-            r = self.rpc("eth_getTransactionReceipt", [tx_hash])
-            if r is not None:
-                return dict(r)
-            time.sleep(0.01)
-        raise TimeoutError(tx_hash)
-
-    def deploy(self, name: str, ctor_types: list[str], ctor_args: list[Any]) -> str:
-        from eth_abi.abi import encode
-
-        code = artefact(name)["bytecode"] + encode(ctor_types, ctor_args).hex()
-        h = self.rpc("eth_sendTransaction", [{"from": self.accounts[0][0], "data": code, "gas": hex(5_000_000)}])
-        rec = self.wait_receipt(h)
-        if rec["status"] != "0x1":
-            raise RuntimeError(f"deploying {name} failed")
-        return str(rec["contractAddress"]).lower()
-
-    def nonce(self, addr: str, tag: str = "latest") -> int:
-        return int(self.rpc("eth_getTransactionCount", [addr, tag]), 16)
-
-    def token_balance(self, holder: str) -> int:
-        from eth_abi.abi import encode
-
-        data = "0x70a08231" + encode(["address"], [holder]).hex()
-        return int(self.rpc("eth_call", [{"to": self.token, "data": data}, "latest"]), 16)
+    @property
+    def token_address(self) -> str:
+        return self.token
 
     def fund_tokens(self, holders: list[str], amount: int) -> None:
         """Transfer ``amount`` TestToken from account 0 to each holder (node-side signing)."""

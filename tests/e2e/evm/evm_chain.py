@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[3]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tests.support.chains import artefact  # noqa: E402
+from tests.support.chains import NodeClient, artefact  # noqa: E402
 from tests.support.chains import find_anvil as find_anvil  # noqa: E402
 from tests.support.chains import fn_abi as fn_abi  # noqa: E402
 from tests.support.chains import free_port as _free_port  # noqa: E402
@@ -49,46 +49,23 @@ DEV_ADDRS = [
 SUPPLY = 10**24
 
 
-class Chain:
+class Chain(NodeClient):
     """A running anvil plus the deployed test contracts."""
+
+    receipt_polls = 200
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.http = httpx.Client(timeout=10)
         self.addr: dict[str, str] = {}
 
-    def rpc(self, method: str, params: list[Any] | None = None) -> Any:
-        r = self.http.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []})
-        body = r.json()
-        if "error" in body:
-            raise RuntimeError(f"{method}: {body['error']}")
-        return body["result"]
+    @property
+    def deployer(self) -> str:
+        return DEV_ADDRS[0]
 
-    def wait_receipt(self, tx_hash: str) -> dict[str, Any]:
-        for _ in range(200):
-            r = self.rpc("eth_getTransactionReceipt", [tx_hash])
-            if r is not None:
-                return dict(r)
-            time.sleep(0.01)
-        raise TimeoutError(tx_hash)
-
-    def deploy(self, name: str, ctor_types: list[str], ctor_args: list[Any]) -> str:
-        from eth_abi.abi import encode
-
-        code = artefact(name)["bytecode"] + encode(ctor_types, ctor_args).hex()
-        h = self.rpc("eth_sendTransaction", [{"from": DEV_ADDRS[0], "data": code, "gas": hex(5_000_000)}])
-        rec = self.wait_receipt(h)
-        assert rec["status"] == "0x1", f"deploying {name} failed"
-        return str(rec["contractAddress"]).lower()
-
-    def nonce(self, addr: str, tag: str = "latest") -> int:
-        return int(self.rpc("eth_getTransactionCount", [addr, tag]), 16)
-
-    def token_balance(self, holder: str) -> int:
-        from eth_abi.abi import encode
-
-        data = "0x70a08231" + encode(["address"], [holder]).hex()
-        return int(self.rpc("eth_call", [{"to": self.addr["token"], "data": data}, "latest"]), 16)
+    @property
+    def token_address(self) -> str:
+        return self.addr["token"]
 
     def backend(self, signer: Mapping[str, Any] | None = None, **extra: Any) -> EvmBackend:
         cfg: dict[str, Any] = {"chain": CHAIN, "rpc_url": self.url, **extra}
