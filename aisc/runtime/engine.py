@@ -421,14 +421,20 @@ class Engine:
 
     # ------------------------------------------------------------------ one node: readiness → dispatch
 
+    def _skipped(self, r: NodeRun, rd: Mapping[str, Any]) -> bool:
+        """Complete ``r`` as skipped when its readiness says its condition is false."""
+        if rd["state"] != "skipped":
+            return False
+        self.events.emit("skipped", {"reason": "condition=false"}, node_id=r.node.id)
+        self._complete(r, "skipped")
+        return True
+
     def _start(self, r: NodeRun) -> None:
         self._flush_checkpoint()  # results are durable before any other node starts
         n = r.node
         with self._lock:
             rd = self._readiness(r)
-        if rd["state"] == "skipped":
-            self.events.emit("skipped", {"reason": "condition=false"}, node_id=n.id)
-            self._complete(r, "skipped")
+        if self._skipped(r, rd):
             return
         if rd["state"] == "blocked":
             self.events.emit("node_blocked", {"readiness": _readiness_json(rd)}, node_id=n.id)
@@ -436,9 +442,7 @@ class Engine:
                 return
             with self._lock:
                 rd = self._readiness(r)
-            if rd["state"] == "skipped":
-                self.events.emit("skipped", {"reason": "condition=false"}, node_id=n.id)
-                self._complete(r, "skipped")
+            if self._skipped(r, rd):
                 return
             if rd["state"] == "blocked":
                 self._pause(r, "node_blocked", {"readiness": _readiness_json(rd)}, kind="blocked",
