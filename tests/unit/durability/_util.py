@@ -15,24 +15,14 @@ from aisc.runtime.engine import RunOptions
 from aisc.runtime.events import ListSink
 from aisc.runtime.hooks import HookSet
 from aisc.runtime.store import SqliteStore
-
-CHAIN = "eip155:31337"
-ABI = {"type": "function", "name": "f", "inputs": []}
-
-
-def read(nid: str, **over: Any) -> dict[str, Any]:
-    n: dict[str, Any] = {"id": nid, "chain": CHAIN, "kind": "query_ref",
-                         "execution": {"type": "evm_read", "to": {"lit": "0x01"}, "abi": ABI, "args": {}}}
-    n.update(over)
-    return n
+from tests.unit.runtime._helpers import CHAIN as CHAIN
+from tests.unit.runtime._helpers import read as read
+from tests.unit.runtime._helpers import write as _write
 
 
 def write(nid: str, **over: Any) -> dict[str, Any]:
-    n: dict[str, Any] = {"id": nid, "chain": CHAIN, "kind": "action_ref",
-                         "execution": {"type": "evm_call", "to": {"lit": "0x00000000000000000000000000000000000000c0"},
-                                       "abi": ABI, "args": {}}}
-    n.update(over)
-    return n
+    """An ``evm_call`` action node calling ``f()`` (the runtime tests' builder, fixed function)."""
+    return _write(nid, fn="f", **over)
 
 
 def plan(*nodes: dict[str, Any]) -> Plan:
