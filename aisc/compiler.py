@@ -21,9 +21,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-import json
 import os
-import re
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -33,7 +31,15 @@ import attrs
 from aisc.diagnostics import CompilationFailed, Diagnostic, has_errors, register_source, sort_diagnostics
 from aisc.frontend import LoadedDocument, collect_paths, load_file, load_text, span_at
 from aisc.ir.chains import NoExecutionMatch, is_caip2, select_execution
-from aisc.ir.plan import Plan, PlanError, check_execution, check_plan_json, plan_from_json
+from aisc.ir.plan import (
+    Plan,
+    PlanError,
+    check_execution,
+    check_plan_json,
+    exact_json,
+    plan_from_json,
+    plan_hash,
+)
 from aisc.passes import PIPELINE
 from aisc.passes.model import (
     Analysis,
@@ -439,10 +445,6 @@ def plan_from_yaml_texts(protocols_yaml: list[str], workflow_yaml: str) -> dict[
     return c.plan
 
 
-_DEC_MARK = "\x00DEC:"
-_DEC_RE = re.compile(r'"\\u0000DEC:(-?[0-9.]+)"')
-
-
 def self_check(plan: Mapping[str, Any]) -> None:
     """Decode the plan with the runtime's strict decoder (raises PlanError).
 
@@ -475,47 +477,7 @@ def plan_text(plan: Mapping[str, Any]) -> str:
     ext = plan.get("extensions")
     if isinstance(ext, dict) and isinstance(ext.get("aisc"), Mapping):
         plan = {**plan, "extensions": {**ext, "aisc": {**ext["aisc"], "plan_hash": plan_hash(plan)}}}
-    text = json.dumps(plan, sort_keys=True, indent=2, ensure_ascii=False, default=_json_default)
-    if "\\u0000DEC:" in text:
-        text = _DEC_RE.sub(lambda m: m.group(1), text)
-    return text + "\n"
-
-
-def _json_default(v: Any) -> Any:
-    from aisc.numeric import Dec, format_decimal
-
-    if isinstance(v, Dec):
-        return _DEC_MARK + format_decimal(v)
-    if isinstance(v, tuple):
-        return list(v)
-    raise TypeError(f"not JSON-serializable in a plan: {type(v).__name__}")
-
-
-def plan_hash(plan: Mapping[str, Any]) -> str:
-    """``0x`` + keccak256 of the plan's canonical JSON, without ``meta.created_at`` and the hash itself.
-
-    Canonical JSON here = sorted keys, no whitespace, UTF-8, exact numbers: the JCS text for every
-    value a plan holds (strings, integers, booleans, objects, arrays; decimals as their exact text).
-    """
-    from aisc.jcs import keccak256_hex
-
-    text = json.dumps(_hashable(plan), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=_json_default)
-    if "\\u0000DEC:" in text:
-        text = _DEC_RE.sub(lambda m: m.group(1), text)
-    return "0x" + keccak256_hex(text.encode("utf-8"))
-
-
-def _hashable(plan: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(plan)
-    meta = dict(out.get("meta") or {})
-    meta.pop("created_at", None)
-    out["meta"] = meta
-    ext = out.get("extensions")
-    if isinstance(ext, dict) and isinstance(ext.get("aisc"), Mapping):
-        aisc_ext = {k: v for k, v in ext["aisc"].items() if k != "plan_hash"}
-        out["extensions"] = {**ext, "aisc": aisc_ext}
-    return out
+    return exact_json(plan, indent=2) + "\n"
 
 
 # ---------------------------------------------------------------------- workspace building

@@ -23,6 +23,7 @@ order of the upstream golden plan.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -748,6 +749,52 @@ def _put(d: dict[str, Any], key: str, value: Any) -> None:
 def validate_plan(plan: Plan) -> Plan:
     """Run the strict decoder over a plan built in code; returns the re-decoded plan or raises."""
     return plan_from_json(plan_to_json(plan))
+
+
+# ------------------------------------------------------------------ canonical text and hash
+
+_DEC_MARK = "\x00DEC:"
+_DEC_RE = re.compile(r'"\\u0000DEC:(-?[0-9.]+)"')
+
+
+def exact_json(obj: Any, *, indent: int | None = None) -> str:
+    """JSON with sorted keys and exact numbers: a :class:`~aisc.numeric.Dec` is written as its exact
+    decimal text, tuples as arrays. Compact (no spaces) without ``indent``."""
+    separators = (",", ":") if indent is None else None
+    text = json.dumps(obj, sort_keys=True, indent=indent, separators=separators, ensure_ascii=False,
+                      default=_json_default)
+    if "\\u0000DEC:" in text:
+        text = _DEC_RE.sub(lambda m: m.group(1), text)
+    return text
+
+
+def _json_default(v: Any) -> Any:
+    from aisc.numeric import Dec, format_decimal
+
+    if isinstance(v, Dec):
+        return _DEC_MARK + format_decimal(v)
+    if isinstance(v, tuple):
+        return list(v)
+    raise TypeError(f"not JSON-serializable in a plan: {type(v).__name__}")
+
+
+def plan_hash(plan: Mapping[str, Any]) -> str:
+    """``0x`` + keccak256 of the plan's canonical JSON, without ``meta.created_at`` and
+    ``extensions.aisc.plan_hash`` itself. The one rule for ``aisc compile``'s hash and the run store's.
+
+    Canonical JSON here = sorted keys, no whitespace, UTF-8, exact numbers: the JCS text for every
+    value a plan holds (strings, integers, booleans, objects, arrays; decimals as their exact text).
+    """
+    from aisc.jcs import keccak256_hex
+
+    out = dict(plan)
+    meta = dict(out.get("meta") or {})
+    meta.pop("created_at", None)
+    out["meta"] = meta
+    ext = out.get("extensions")
+    if isinstance(ext, Mapping) and isinstance(ext.get("aisc"), Mapping):
+        out["extensions"] = {**ext, "aisc": {k: v for k, v in ext["aisc"].items() if k != "plan_hash"}}
+    return "0x" + keccak256_hex(exact_json(out).encode("utf-8"))
 
 
 install_reprs(__name__)

@@ -39,7 +39,6 @@ SIGKILL itself at a named point; without the variable :func:`crash_point` is a n
 from __future__ import annotations
 
 import os
-import re
 import signal
 import sqlite3
 import threading
@@ -114,38 +113,11 @@ def default_store_path() -> Path:
 
 
 def plan_digest(plan_json: Mapping[str, Any]) -> str:
-    """``0x`` + keccak256 of the plan's canonical JSON (sorted keys, no whitespace, exact numbers),
-    without ``meta.created_at`` and ``extensions.aisc.plan_hash``: the rule of ``aisc compile``'s
-    plan hash, so a compiled plan's hash and the store's agree."""
-    import json
+    """The plan hash of ``aisc compile`` (:func:`aisc.ir.plan.plan_hash`), so that a compiled plan's
+    hash and the store's agree."""
+    from aisc.ir.plan import plan_hash
 
-    from aisc.jcs import keccak256_hex
-
-    out = dict(plan_json)
-    meta = dict(out.get("meta") or {})
-    meta.pop("created_at", None)
-    out["meta"] = meta
-    ext = out.get("extensions")
-    if isinstance(ext, Mapping) and isinstance(ext.get("aisc"), Mapping):
-        out["extensions"] = {**ext, "aisc": {k: v for k, v in ext["aisc"].items() if k != "plan_hash"}}
-    text = json.dumps(out, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_hash_default)
-    if _HASH_DEC in text:
-        text = _HASH_DEC_RE.sub(lambda m: m.group(1), text)
-    return "0x" + keccak256_hex(text.encode("utf-8"))
-
-
-_HASH_DEC = "\\u0000DEC:"
-_HASH_DEC_RE = re.compile(r'"\\u0000DEC:(-?[0-9.]+)"')
-
-
-def _hash_default(v: Any) -> Any:
-    from aisc.numeric import Dec, format_decimal
-
-    if isinstance(v, Dec):
-        return "\x00DEC:" + format_decimal(v)
-    if isinstance(v, tuple):
-        return list(v)
-    raise TypeError(f"not JSON-serializable in a plan: {type(v).__name__}")
+    return plan_hash(plan_json)
 
 
 # ------------------------------------------------------------------ lossless JSON
