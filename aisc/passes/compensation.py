@@ -28,7 +28,7 @@ import attrs
 from aisc.diagnostics import Diagnostic, Related
 from aisc.ir.chains import NoExecutionMatch, is_caip2, select_execution, selected_key
 from aisc.passes import _refs
-from aisc.passes.model import Analysis, Doc, NodeInfo, Workspace, pk
+from aisc.passes.model import Analysis, Doc, NodeInfo, Workspace, action_meta, pk
 from aisc.reprs import install_reprs
 
 ENTRY_KEYS = ("protocol", "action", "args", "chain")
@@ -108,14 +108,7 @@ def lower_entry(e: _Entry) -> dict[str, Any]:
     if isinstance(e.raw.get("chain"), str):
         out["chain"] = e.raw["chain"]
     out["execution"] = info.spec
-    meta: dict[str, Any] = {"ref": f"{info.protocol}/{info.target_name}"}
-    rl = info.target.get("risk_level")
-    if isinstance(rl, int) and not isinstance(rl, bool):
-        meta["risk_level"] = rl
-    tags = info.target.get("risk_tags")
-    if isinstance(tags, list) and tags:
-        meta["risk_tags"] = list(tags)
-    out["action_meta"] = meta
+    out["action_meta"] = action_meta(info.protocol, info.target_name, info.target)
     return out
 
 

@@ -12,7 +12,7 @@ from aisc.diagnostics import Diagnostic
 from aisc.ir.amounts import format_multiplier
 from aisc.ir.values import input_declarations
 from aisc.numeric import is_number
-from aisc.passes.model import Analysis, NodeInfo, Options, Workspace
+from aisc.passes.model import Analysis, NodeInfo, Options, Workspace, action_meta
 from aisc.reprs import install_reprs
 
 PLAN_SCHEMA = "ais-plan/0.0.3"
@@ -181,14 +181,7 @@ def _node_ext(n: NodeInfo, an: Analysis, options: Options) -> dict[str, Any]:
     if n.target is None:
         return ext
     if n.is_action:
-        action: dict[str, Any] = {"ref": f"{n.protocol}/{n.target_name}"}
-        rl = n.target.get("risk_level")
-        if isinstance(rl, int) and not isinstance(rl, bool):
-            action["risk_level"] = rl
-        tags = n.target.get("risk_tags")
-        if isinstance(tags, list) and tags:
-            action["risk_tags"] = list(tags)
-        ext["action"] = action
+        ext["action"] = action_meta(n.protocol, n.target_name, n.target)
         # which params are human token amounts (and their asset param): the gate converts them
         # to base units with the asset's decimals instead of reading "12" as 12 base units
         token_amounts = {str(p["name"]): (p["asset_ref"] if isinstance(p.get("asset_ref"), str) else None)

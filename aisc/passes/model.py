@@ -86,6 +86,19 @@ def _protocol_key(doc: Doc) -> str | None:
     return None
 
 
+def action_meta(protocol: str, name: str | None, target: Mapping[str, Any]) -> dict[str, Any]:
+    """What the runtime needs to know of an action: ``{ref: "<protocol>/<name>", risk_level?,
+    risk_tags?}`` (plan node ``extensions.aisc.action`` and a compensation's ``action_meta``)."""
+    meta: dict[str, Any] = {"ref": f"{protocol}/{name}"}
+    rl = target.get("risk_level")
+    if isinstance(rl, int) and not isinstance(rl, bool):
+        meta["risk_level"] = rl
+    tags = target.get("risk_tags")
+    if isinstance(tags, list) and tags:
+        meta["risk_tags"] = list(tags)
+    return meta
+
+
 def pack_identity(doc: Doc) -> tuple[str, str] | None:
     """A pack's (name, version): ``meta`` first, then the top-level fields (R074, D5)."""
     meta = doc.get("meta")
