@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aisc.conformance import parallel
 
 HELP = "run AIS conformance vectors (bundled suites by default)"
 DESCRIPTION = """\
@@ -94,7 +97,7 @@ def _run(args: argparse.Namespace, paths: list[str]) -> int:
         return _load_and_run(args, paths, pool)
 
 
-def _load_and_run(args: argparse.Namespace, paths: list[str], pool: Any) -> int:
+def _load_and_run(args: argparse.Namespace, paths: list[str], pool: parallel.Pool) -> int:
     from aisc import exitcodes
     from aisc.conformance import runner
 

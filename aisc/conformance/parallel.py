@@ -62,13 +62,13 @@ CALLER_OVERHEAD_MS = 60.0
 files, rendering the report): its bin starts with this much."""
 
 WARM: dict[str, tuple[str, ...]] = {
-    COMPILE: (CORE, "aisc.compiler", "aisc.eval", "aisc.jcs", "aisc.conformance.runner"),
-    ABI: (EVM, "aisc.conformance.runner"),
-    CHAIN: (SOLANA, RUNTIME, "aisc.ir.values", "aisc.runtime.policy", "aisc.runtime.patch",
-            "aisc.conformance.runner"),
+    COMPILE: (CORE, "aisc.compiler", "aisc.eval", "aisc.jcs"),
+    ABI: (EVM,),
+    CHAIN: (SOLANA, RUNTIME, "aisc.ir.values", "aisc.runtime.policy", "aisc.runtime.patch"),
 }
-"""What a worker imports for a group before its cases arrive. An import that fails is ignored here:
-the first case of the group reports it."""
+"""What a worker imports for a group before its cases arrive (after these, the runner, which every
+worker needs to read its cases). An import that fails is ignored here: the first case of the group
+reports it."""
 
 
 def auto_jobs() -> int:
@@ -256,12 +256,11 @@ def _worker_main(groups: list[str], cases_fd: int, results_fd: int) -> NoReturn:
                     importlib.import_module(module)
             if g == COMPILE:
                 _warm_cel()
+        from aisc.conformance.runner import run_case
         with os.fdopen(cases_fd, "rb") as f:
             data = f.read()
         cases = pickle.loads(data) if data else []
         if cases:
-            from aisc.conformance.runner import run_case
-
             payload = pickle.dumps([_portable(run_case(c)) for c in cases], protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(results_fd, "wb") as out:
                 out.write(payload)
