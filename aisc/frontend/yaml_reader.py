@@ -9,6 +9,7 @@ and alias expansion and nesting depth are bounded.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from aisc.diagnostics import Diagnostic, Related, Span
@@ -23,6 +24,7 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _OK_CONTAINER_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 _parser_cls: Any = None
+intern = sys.intern
 
 
 def _parser() -> Any:
@@ -116,7 +118,6 @@ def parse_yaml(text: str, file: str) -> tuple[YNode | None, list[Diagnostic]]:
             fr[4] = height + 1
         if type(c) is YSeq:
             c.items.append(node)
-            c.value.append(node.value)  # type: ignore[attr-defined]
             return
         key = fr[1]
         fr[1] = None
@@ -130,7 +131,6 @@ def parse_yaml(text: str, file: str) -> tuple[YNode | None, list[Diagnostic]]:
             return
         c.entries[k] = node
         c.keys[k] = key
-        c.value[k] = node.value  # type: ignore[attr-defined]
 
     try:
         while True:
@@ -143,7 +143,7 @@ def parse_yaml(text: str, file: str) -> tuple[YNode | None, list[Diagnostic]]:
                     if ev_.anchor is not None:
                         raise _Abort(_diag("007", "anchors on mapping keys are not supported", file,
                                            sm.line + 1, sm.column + 1, em.line + 1, em.column + 1))
-                    stack[-1][1] = YScalar(ev_.value, file, sm.line + 1, sm.column + 1, em.line + 1, em.column + 1)
+                    stack[-1][1] = YScalar(intern(ev_.value), file, sm.line + 1, sm.column + 1, em.line + 1, em.column + 1)
                     continue
                 total += 1
                 style = ev_.style
@@ -235,10 +235,36 @@ def parse_yaml(text: str, file: str) -> tuple[YNode | None, list[Diagnostic]]:
         dispose = getattr(parser, "dispose", None)
         if dispose is not None:
             dispose()
+    if root is not None:
+        _settle(root, set(sizes))
     if root is None:
         diags.append(_diag("004", "the file is empty (no YAML document)", file, 1, 1,
                            hint="an AIS document is a mapping starting with 'schema: ...'"))
     return root, diags
+
+
+def _settle(node: YNode, shared: set[int]) -> Any:
+    """Build the plain data of ``node``'s containers, bottom-up, once the whole tree is parsed.
+
+    Building it here rather than while parsing puts each document's dicts and lists next to each
+    other in memory instead of between the parser's short-lived objects; the passes walk this data
+    several times, and on large workflows that locality is measurable (docs/compiler.md, "Memory
+    layout"). Mapping keys are interned (see the key scalars above), so lookups such as
+    ``raw.get("type")`` match by identity. ``shared`` holds the ids of anchored nodes, which aliases
+    attach more than once: their data is built once and shared, as before.
+    """
+    t = type(node)
+    if t is YScalar:
+        return node.value
+    if t is YMap:
+        if id(node) in shared and node.value:
+            return node.value
+        node.value = {k: _settle(v, shared) for k, v in node.entries.items()}  # type: ignore[attr-defined]
+    else:
+        if id(node) in shared and node.value:
+            return node.value
+        node.value = [_settle(v, shared) for v in node.items]  # type: ignore[attr-defined]
+    return node.value
 
 
 def _yaml_error(e: Exception, text: str, file: str) -> Diagnostic:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import sys
 
 import pytest
 
@@ -145,6 +146,36 @@ def test_json_numbers_exact() -> None:
 def test_alias_expansion_within_bounds() -> None:
     doc = load_text("a: &x {k: [1, 2]}\nb: *x\n", "t.yaml")
     assert doc.raw == {"a": {"k": [1, 2]}, "b": {"k": [1, 2]}}
+
+
+def test_alias_data_is_shared_not_copied() -> None:
+    """An alias attaches the anchored node's data itself (expansion stays bounded in memory)."""
+    doc = load_text("a: &x {k: [1, {m: 2}]}\nb: *x\nc: [*x, *x]\n", "t.yaml")
+    assert doc.raw["a"] is doc.raw["b"] is doc.raw["c"][0] is doc.raw["c"][1]
+    assert doc.node is not None and doc.node.entries["b"].value is doc.raw["b"]  # type: ignore[attr-defined]
+
+
+def test_plain_data_matches_the_positioned_tree() -> None:
+    """Every container's plain value is the same object its parent holds; mapping keys are interned."""
+    doc = load_text("top:\n  - {name: one, args: {x: {lit: 1}}}\n  - [a, {b: c}]\nempty: {}\n", "t.yaml")
+
+    def walk(node: object) -> None:
+        entries = getattr(node, "entries", None)
+        items = getattr(node, "items", None)
+        if entries is not None:
+            assert list(node.value) == list(entries)  # type: ignore[attr-defined]
+            for k, child in entries.items():
+                assert node.value[k] is child.value  # type: ignore[attr-defined]
+                assert k is sys.intern(k)
+                walk(child)
+        elif items is not None:
+            for i, child in enumerate(items):
+                assert node.value[i] is child.value  # type: ignore[attr-defined]
+                walk(child)
+
+    walk(doc.node)
+    assert doc.raw == {"top": [{"name": "one", "args": {"x": {"lit": 1}}}, ["a", {"b": "c"}]], "empty": {}}
+    assert next(iter(doc.raw["top"][0])) is "name"  # noqa: F632 - identity is the point: keys match code constants
 
 
 def test_kind_hint_for_strings() -> None:
