@@ -83,6 +83,26 @@ def test_r211_bundled_example_compiles_validates_and_is_reproducible(name: str, 
     assert plan["extensions"]["aisc"]["plan_hash"] == plan_hash(plan)
 
 
+def test_plan_nodes_keep_the_schema_key_order() -> None:
+    """Plan nodes list their keys in one fixed order (id, chain, kind, description, deps, …, extensions):
+    ``--emit plan`` and the in-memory plan read the same way for plain, query and composite nodes."""
+    order = ("id", "chain", "kind", "description", "deps", "condition", "assert", "assert_message", "until",
+             "retry", "timeout_ms", "bindings", "execution", "writes", "source", "extensions")
+    seen: set[str] = set()
+    plans = [Compilation(EXAMPLES / "bridge-send-wait-deposit.ais-flow.yaml").plan,
+             plan_from_yaml_texts(GOLDEN_CASE["input"]["protocols_yaml"], GOLDEN_CASE["input"]["workflow_yaml"]),
+             plan_from_yaml_texts([PROTO], _wf(
+                 "  - { id: q0, type: query_ref, protocol: demo@0.0.2, query: q }\n"
+                 "  - { id: q1, type: query_ref, protocol: demo@0.0.2, query: q, timeout_ms: 5,\n"
+                 "      condition: { cel: 'nodes.q0.outputs.v > 1' }, assert: { lit: true }, assert_message: m }\n"))]
+    for plan in plans:
+        for node in plan["nodes"]:
+            assert list(node) == [k for k in order if k in node], node["id"]
+            seen.update(node)
+    assert {"description", "deps", "condition", "assert", "assert_message", "timeout_ms", "bindings", "writes",
+            "extensions"} <= seen
+
+
 def test_r211_plan_hash_ignores_created_at() -> None:
     c1 = Compilation(EXAMPLES / "bridge-send-wait-deposit.ais-flow.yaml", options=Options(created_at="a"))
     c2 = Compilation(EXAMPLES / "bridge-send-wait-deposit.ais-flow.yaml", options=Options(created_at="b"))
