@@ -36,6 +36,7 @@ from aisc.ir.plan import (
     PlanError,
     check_execution,
     check_plan_json,
+    check_plan_node,
     exact_json,
     plan_from_json,
     plan_hash,
@@ -305,12 +306,17 @@ class Compilation:
         if not checked.ok:
             raise CompilationFailed(checked.diagnostics)
         lower_step = next(s for s in PIPELINE if s.name == "lower")
-        lowered = lower_step.lower(self.workspace, checked.analysis, self.options)
-        if has_errors(lowered.diagnostics):
-            raise CompilationFailed([*checked.diagnostics, *lowered.diagnostics])
-        plan = lowered.plan
+        nodes_checked: list[tuple[str, tuple[str, ...]]] = []
+
+        def check_node(node: dict[str, Any], index: int) -> None:
+            nodes_checked.append(_self_check_node(node, index))
+
         try:
-            self_check(plan)
+            lowered = lower_step.lower(self.workspace, checked.analysis, self.options, check_node)
+            if has_errors(lowered.diagnostics):
+                raise CompilationFailed([*checked.diagnostics, *lowered.diagnostics])
+            plan = lowered.plan
+            self_check(plan, nodes_checked)
         except PlanError as e:
             raise CompilationFailed([e.to_diagnostic(self.entry)]) from None
         out: dict[str, Any] = plan
@@ -445,25 +451,40 @@ def plan_from_yaml_texts(protocols_yaml: list[str], workflow_yaml: str) -> dict[
     return c.plan
 
 
-def self_check(plan: Mapping[str, Any]) -> None:
-    """Decode the plan with the runtime's strict decoder (raises PlanError).
+def self_check(plan: Mapping[str, Any], nodes_checked: Sequence[tuple[str, tuple[str, ...]]] | None = None) -> None:
+    """Check the plan with the runtime's strict decoder (raises PlanError).
 
-    Execution specs are shared between plan nodes (every node running one action holds the same spec
-    object), so each distinct spec is checked once here, first, and the nodes are then decoded
-    without checking their specs again (``check_executions=False``; a non-object ``execution`` is
-    still an error there).
+    ``nodes_checked``: what :func:`_self_check_node` returned for every node, in order, when the
+    nodes were checked one by one as lowering completed them (``Compilation.plan`` does that: each
+    node is read back while it is still in the CPU caches, rather than in a second walk over a plan
+    that may be tens of MB). The rest of the plan and the checks across nodes run here. Without it,
+    every node is checked here.
     """
-    nodes = plan.get("nodes") or []
-    for i, n in enumerate(nodes):
-        ex = n.get("execution")
-        if isinstance(ex, dict):
-            hit = _CHECKED_SPECS.get(id(ex))
-            if hit is None or hit is not ex:
-                check_execution(ex, f"$.nodes[{i}].execution")
-                if len(_CHECKED_SPECS) > 20_000:
-                    _CHECKED_SPECS.clear()
-                _CHECKED_SPECS[id(ex)] = ex  # holding the spec keeps its id from being reused
-    check_plan_json(plan, check_executions=False)
+    if nodes_checked is None:
+        nodes = plan.get("nodes")
+        for i, n in enumerate(nodes if isinstance(nodes, list) else ()):
+            _check_spec_once(n, i)
+    check_plan_json(plan, check_executions=False, checked_nodes=nodes_checked)
+
+
+def _self_check_node(node: Any, index: int) -> tuple[str, tuple[str, ...]]:
+    """One plan node through the decoder's checks; its id and deps."""
+    _check_spec_once(node, index)
+    return check_plan_node(node, index, check_execution_spec=False)
+
+
+def _check_spec_once(node: Any, index: int) -> None:
+    """Execution specs are shared between plan nodes (every node running one action holds the same
+    spec object), so each distinct spec is checked once and then remembered; a non-object
+    ``execution`` is left to the node check, which reports it."""
+    ex = node.get("execution") if isinstance(node, dict) else None
+    if isinstance(ex, dict):
+        hit = _CHECKED_SPECS.get(id(ex))
+        if hit is None or hit is not ex:
+            check_execution(ex, f"$.nodes[{index}].execution")
+            if len(_CHECKED_SPECS) > 20_000:
+                _CHECKED_SPECS.clear()
+            _CHECKED_SPECS[id(ex)] = ex  # holding the spec keeps its id from being reused
 
 
 _CHECKED_SPECS: dict[int, Any] = {}

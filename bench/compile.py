@@ -115,9 +115,9 @@ def bench_sizes(reps: int, rounds: int) -> list[dict[str, Any]]:
     seen: dict[tuple[str, int], dict[str, list[float]]] = {}
     for _ in range(rounds):
         for shape, n, plan_only, with_yaml in cases:
-            r = max(1, reps if n <= 1000 else reps // 2)
-            plan_wall, plan_cpu = _median(plan_only, r)
-            yaml_wall, yaml_cpu = _median(with_yaml, max(1, r // 2))
+            # the same number of runs at every size: both ends of t(10k)/t(1k) are medians of `reps`
+            plan_wall, plan_cpu = _median(plan_only, reps)
+            yaml_wall, yaml_cpu = _median(with_yaml, max(1, reps // 2 if n <= 1000 else reps // 3))
             got = seen.setdefault((shape, n), {"plan": [], "plan_cpu": [], "yaml": [], "yaml_cpu": []})
             got["plan"].append(plan_wall)
             got["plan_cpu"].append(plan_cpu)

@@ -209,13 +209,27 @@ def plan_from_json(obj: Any, *, check_executions: bool = True) -> Plan:
     return plan
 
 
-def check_plan_json(obj: Any, *, check_executions: bool = True) -> None:
+def check_plan_json(obj: Any, *, check_executions: bool = True,
+                    checked_nodes: Sequence[tuple[str, tuple[str, ...]]] | None = None) -> None:
     """Exactly the checks of :func:`plan_from_json` (same errors, same order), keeping nothing: each
-    node is decoded and dropped, so checking a large plan needs no second copy of it in memory."""
-    _decode_plan(obj, check_executions, keep=False)
+    node is decoded and dropped, so checking a large plan needs no second copy of it in memory.
+
+    ``checked_nodes`` are the results of :func:`check_plan_node` for every node, in order, when a
+    producer (the compiler) already checked each node as it built it: the nodes are then not decoded
+    again, and only the rest of the plan and the checks across nodes (duplicate ids, unknown deps)
+    run here.
+    """
+    _decode_plan(obj, check_executions, keep=False, checked=checked_nodes)
 
 
-def _decode_plan(obj: Any, check_executions: bool, *, keep: bool) -> Plan | None:
+def check_plan_node(obj: Any, index: int, *, check_execution_spec: bool = True) -> tuple[str, tuple[str, ...]]:
+    """The decoder's checks of one plan node (``$.nodes[index]``); returns its id and deps."""
+    node = _node(obj, f"$.nodes[{index}]", check_execution_spec)
+    return node.id, node.dep_ids
+
+
+def _decode_plan(obj: Any, check_executions: bool, *, keep: bool,
+                 checked: Sequence[tuple[str, tuple[str, ...]]] | None = None) -> Plan | None:
     m = _obj(obj, "$")
     _keys(m, "$", _PLAN_KEYS, _PLAN_REQUIRED)
     if m["schema"] != PLAN_SCHEMA:
@@ -227,13 +241,21 @@ def _decode_plan(obj: Any, check_executions: bool, *, keep: bool) -> Plan | None
     kept: list[PlanNode] = []
     ids: list[str] = []
     deps: list[tuple[int, tuple[str, ...]]] = []
-    for i, n in enumerate(nodes_raw):
-        node = _node(n, f"$.nodes[{i}]", check_executions)
-        ids.append(node.id)
-        if node.dep_ids:
-            deps.append((i, node.dep_ids))
-        if keep:
-            kept.append(node)
+    if checked is not None:
+        if len(checked) != len(nodes_raw):
+            raise PlanError(f"{len(nodes_raw)} nodes, but {len(checked)} were checked", "$.nodes")
+        for i, (node_id, dep_ids) in enumerate(checked):
+            ids.append(node_id)
+            if dep_ids:
+                deps.append((i, dep_ids))
+    else:
+        for i, n in enumerate(nodes_raw):
+            node = _node(n, f"$.nodes[{i}]", check_executions)
+            ids.append(node.id)
+            if node.dep_ids:
+                deps.append((i, node.dep_ids))
+            if keep:
+                kept.append(node)
     seen: dict[str, int] = {}
     for i, node_id in enumerate(ids):
         if node_id in seen:

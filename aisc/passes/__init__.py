@@ -76,10 +76,10 @@ def _no_run(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
     return []
 
 
-def _lower(ws: Workspace, an: Analysis, options: Options) -> Any:
+def _lower(ws: Workspace, an: Analysis, options: Options, on_node: Any = None) -> Any:
     from aisc.passes.lower import lower
 
-    return lower(ws, an, options)
+    return lower(ws, an, options, on_node)
 
 
 PIPELINE: tuple[Step, ...] = (

@@ -15,7 +15,8 @@ chain scope (R077/R078); the action exists and has a non-composite execution for
 args are ValueRefs naming declared params, required params are set, refs and CEL are checked, and
 literals follow the numeric rules (R054/R117/R113). Codes: ``AISC-WF-030`` … ``AISC-WF-038``.
 
-``check_compensations`` is the pipeline pass; ``attach_compensations`` is called by ``lower``.
+``check_compensations`` is the pipeline pass; ``lower`` puts what ``compensations_by_node`` gives on
+the plan nodes.
 """
 
 from __future__ import annotations
@@ -79,24 +80,15 @@ def check_compensations(ws: Workspace, an: Analysis) -> list[Diagnostic]:
     return diags
 
 
-def attach_compensations(ws: Workspace, nodes_out: list[dict[str, Any]]) -> None:
-    """Put each workflow node's lowered compensations on its plan node (``extensions.aisc.compensate``).
-
-    A composite action node expands into several plan nodes; the compensations go on the last one
-    (the plan node that carries the workflow node's id), which completes when the whole action did.
-    """
+def compensations_by_node(ws: Workspace) -> dict[str, list[dict[str, Any]]]:
+    """Each workflow node's lowered compensations, by node id: what goes on its plan node as
+    ``extensions.aisc.compensate``. A composite action node expands into several plan nodes; they go
+    on the last one (the plan node that carries the workflow node's id), which completes when the
+    whole action did."""
     by_node: dict[str, list[dict[str, Any]]] = {}
     for e in _entries(ws, []):
         by_node.setdefault(e.node.id, []).append(lower_entry(e))
-    if not by_node:
-        return
-    for pn in nodes_out:
-        lowered = by_node.get(str(pn.get("id")))
-        if lowered is None:
-            continue
-        ext = pn.setdefault("extensions", {})
-        aisc = ext.setdefault("aisc", {})
-        aisc["compensate"] = lowered
+    return by_node
 
 
 def lower_entry(e: _Entry) -> dict[str, Any]:

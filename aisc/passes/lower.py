@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -24,8 +25,13 @@ class Lowered:
     diagnostics: tuple[Diagnostic, ...] = ()
 
 
-def lower(ws: Workspace, an: Analysis, options: Options) -> Lowered:
-    """Build the plan JSON: topological order, composite expansion, writes, bindings, provenance."""
+def lower(ws: Workspace, an: Analysis, options: Options,
+          on_node: Callable[[dict[str, Any], int], None] | None = None) -> Lowered:
+    """Build the plan JSON: topological order, composite expansion, writes, bindings, provenance.
+
+    ``on_node(node, index)`` (if given) sees every plan node as soon as it is complete, while it is
+    still in the CPU caches: the compiler's self-check runs there (nothing changes a node later).
+    """
     wf = ws.workflow
     meta_raw = wf.get("meta") or {}
     wf_name = str(meta_raw.get("name", ""))
@@ -35,6 +41,11 @@ def lower(ws: Workspace, an: Analysis, options: Options) -> Lowered:
     # one object for every node's source.workflow: it is the same JSON value in each, and a
     # 10,000-node plan is smaller (and walks faster) without 10,000 copies of it
     wf_source = {"name": wf_name, "version": wf_version}
+    compensate: dict[str, list[dict[str, Any]]] = {}
+    if options.aisc_extensions:  # extensions.aisc.compensate, lowered (docs/durability.md)
+        from aisc.passes.compensation import compensations_by_node
+
+        compensate = compensations_by_node(ws)
     for i in an.order:
         n = ws.nodes[i]
         if n.chain is None or n.spec is None or n.target is None:
@@ -48,7 +59,11 @@ def lower(ws: Workspace, an: Analysis, options: Options) -> Lowered:
         }
         ext = _node_ext(n, an, options) if options.aisc_extensions else {}
         if n.is_action and n.spec.get("type") == "composite":
-            nodes_out.extend(_expand(n, _base_node(n, deps), deps, source, ext, an, options, diags, ws))
+            for node in _expand(n, _base_node(n, deps), deps, source, ext, compensate.get(n.id), an, options,
+                                diags, ws):
+                nodes_out.append(node)
+                if on_node is not None:
+                    on_node(node, len(nodes_out) - 1)
             continue
         # built in the plan's key order (_KEY_ORDER), so no reordered copy is needed
         out = _base_node(n, deps, n.target.get("description"))
@@ -59,13 +74,14 @@ def lower(ws: Workspace, an: Analysis, options: Options) -> Lowered:
         guards = an.runtime_guards.get(n.id) if options.aisc_extensions else None
         if guards:
             ext = {**ext, "runtime_guards": guards}
+        comp = compensate.get(n.id)
+        if comp is not None:
+            ext = {**ext, "compensate": comp}
         if ext:
             out["extensions"] = {"aisc": ext}
         nodes_out.append(out)
-    if options.aisc_extensions:  # compensations: extensions.aisc.compensate, lowered (docs/durability.md)
-        from aisc.passes.compensation import attach_compensations
-
-        attach_compensations(ws, nodes_out)
+        if on_node is not None:
+            on_node(out, len(nodes_out) - 1)
     meta: dict[str, Any] = {"created_at": created_at(options)}
     _put(meta, "name", meta_raw.get("name"))
     _put(meta, "description", meta_raw.get("description"))
@@ -100,8 +116,8 @@ def _base_node(n: NodeInfo, deps: list[str], description: Any = None) -> dict[st
 
 
 def _expand(n: NodeInfo, base: dict[str, Any], deps: list[str], source: dict[str, Any],
-            ext: dict[str, Any], an: Analysis, options: Options, diags: list[Diagnostic],
-            ws: Workspace) -> list[dict[str, Any]]:
+            ext: dict[str, Any], compensate: list[dict[str, Any]] | None, an: Analysis, options: Options,
+            diags: list[Diagnostic], ws: Workspace) -> list[dict[str, Any]]:
     """A composite action: one ``kind: execution`` node per step, chained by deps (§5.7 step 3)."""
     assert n.spec is not None
     steps = [s for s in n.spec.get("steps") or [] if isinstance(s, dict)]
@@ -137,6 +153,8 @@ def _expand(n: NodeInfo, base: dict[str, Any], deps: list[str], source: dict[str
         guards = an.runtime_guards.get(pid)
         if guards and options.aisc_extensions:
             node_ext["runtime_guards"] = guards
+        if last and compensate is not None:
+            node_ext["compensate"] = compensate
         if node_ext:
             node["extensions"] = {"aisc": node_ext}
         out_nodes.append(_ordered(node))

@@ -103,6 +103,48 @@ def test_plan_nodes_keep_the_schema_key_order() -> None:
             "extensions"} <= seen
 
 
+def test_self_check_catches_a_lowering_bug_at_the_node(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every lowered node goes through the runtime's plan decoder as soon as it is built: a node the
+    runtime would reject fails the compile with AISC-PLAN-001 at that node, and nothing is returned."""
+    import aisc.passes.lower as lowering
+
+    real = lowering._base_node
+
+    def broken(n: Any, deps: list[str], description: Any = None) -> dict[str, Any]:
+        out = real(n, deps, description)
+        if n.id == "q1":
+            out["chain"] = "not-a-chain"
+        return out
+
+    monkeypatch.setattr(lowering, "_base_node", broken)
+    wf = _wf("  - { id: q0, type: query_ref, protocol: demo@0.0.2, query: q }\n"
+             "  - { id: q1, type: query_ref, protocol: demo@0.0.2, query: q }\n")
+    with pytest.raises(CompilationFailed) as ei:
+        plan_from_yaml_texts([PROTO], wf)
+    [d] = ei.value.diagnostics
+    assert d.code == "AISC-PLAN-001" and d.path == "$.nodes[1].chain"
+
+
+def test_self_check_catches_a_bug_across_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checks across nodes (unique ids, known deps) still run on the whole plan."""
+    import aisc.passes.lower as lowering
+
+    real = lowering._base_node
+
+    def broken(n: Any, deps: list[str], description: Any = None) -> dict[str, Any]:
+        out = real(n, deps, description)
+        out["id"] = "same"
+        return out
+
+    monkeypatch.setattr(lowering, "_base_node", broken)
+    wf = _wf("  - { id: q0, type: query_ref, protocol: demo@0.0.2, query: q }\n"
+             "  - { id: q1, type: query_ref, protocol: demo@0.0.2, query: q }\n")
+    with pytest.raises(CompilationFailed) as ei:
+        plan_from_yaml_texts([PROTO], wf)
+    [d] = ei.value.diagnostics
+    assert d.code == "AISC-PLAN-001" and d.path == "$.nodes[1].id" and "duplicate node id" in d.message
+
+
 def test_r211_plan_hash_ignores_created_at() -> None:
     c1 = Compilation(EXAMPLES / "bridge-send-wait-deposit.ais-flow.yaml", options=Options(created_at="a"))
     c2 = Compilation(EXAMPLES / "bridge-send-wait-deposit.ais-flow.yaml", options=Options(created_at="b"))

@@ -18,6 +18,7 @@ from aisc.ir.plan import (
     Retry,
     Write,
     check_plan_json,
+    check_plan_node,
     plan_from_json,
     plan_to_json,
     validate_plan,
@@ -126,6 +127,26 @@ def _error_text(obj: dict[str, Any]) -> str:
     with pytest.raises(PlanError) as ei:
         plan_from_json(obj)
     return str(ei.value)
+
+
+def test_check_with_nodes_checked_elsewhere() -> None:
+    """check_plan_json(checked_nodes=...) skips decoding the nodes but keeps every check across them."""
+    good = _plan(_node(), _node(id="b", deps=["a"]))
+    checked = [check_plan_node(n, i) for i, n in enumerate(good["nodes"])]
+    assert checked == [("a", ()), ("b", ("a",))]
+    assert check_plan_json(good, checked_nodes=checked) is None
+    with pytest.raises(PlanError) as dup:
+        check_plan_json(good, checked_nodes=[("a", ()), ("a", ())])
+    assert dup.value.path == "$.nodes[1].id"
+    with pytest.raises(PlanError) as unknown:
+        check_plan_json(good, checked_nodes=[("a", ()), ("b", ("zz",))])
+    assert unknown.value.path == "$.nodes[1].deps[0]"
+    with pytest.raises(PlanError) as count:
+        check_plan_json(good, checked_nodes=checked[:1])
+    assert count.value.path == "$.nodes"
+    with pytest.raises(PlanError) as bad_node:
+        check_plan_node(_node(kind="action"), 3)
+    assert bad_node.value.path == "$.nodes[3].kind"
 
 
 def test_check_only_keeps_the_error_order_of_the_full_decoder() -> None:

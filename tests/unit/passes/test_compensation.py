@@ -79,6 +79,23 @@ def test_plan_node_carries_lowered_compensations(compile_ws: Compile) -> None:
     ]
 
 
+def test_lowering_hands_over_each_node_complete(compile_ws: Compile) -> None:
+    """``lower(on_node=...)`` sees every plan node once, in order, already carrying its compensations:
+    nothing changes a node after that, which is what lets the compiler self-check it right there."""
+    from aisc.passes.lower import lower
+
+    res = compile_ws(workflow(with_comp(reset()), node("a2", "transfer", deps=["a1"], args={
+        "token": lit_asset(), "to": {"lit": OTHER}, "amount": {"lit": "1"}})))
+    assert res.plan is not None
+    c = res.comp
+    seen: list[tuple[int, str]] = []
+    lowered = lower(c.workspace, c.checked.analysis, c.options,
+                    lambda n, i: seen.append((i, json.dumps(n, sort_keys=True))))
+    final = [(i, json.dumps(n, sort_keys=True)) for i, n in enumerate(lowered.plan["nodes"])]
+    assert seen == final and len(seen) == 2
+    assert "compensate" in seen[0][1]
+
+
 def test_plan_with_compensations_is_schema_valid_and_decodes(compile_ws: Compile) -> None:
     res = compile_ws(workflow(with_comp(reset()), node("a2", "transfer", deps=["a1"], args={
         "token": lit_asset(), "to": {"lit": OTHER}, "amount": {"lit": "1"}},
