@@ -497,19 +497,28 @@ class SolanaBackend:
             )
         )
         failure = self.transport.send(tx, raw)
-        if failure is not None:
-            raise self._failed(signature, failure)
-        conf = self._await(signature, str(blockhash))
+        # From here on the transaction was broadcast: a failure still reports tx_sent (as the EVM
+        # backend does), so the event log and `aisc history` show the signature that went out.
+        sent: tuple[tuple[str, Mapping[str, Any]], ...] = (("tx_sent", {"tx_hash": signature}),)
+        if failure is not None:  # rejected by the node (nothing sent) or landed and failed on chain
+            raise self._failed(signature, failure, events=sent if failure.landed else ())
+        try:
+            conf = self._await(signature, str(blockhash))
+        except BackendError as e:
+            raise BackendError(str(e), category=e.category, retryable=e.retryable, details=e.details,
+                               events=sent) from None
         if conf is None:
             raise BackendError(
                 f"transaction {signature} expired (blockhash no longer valid) before it landed; it can be re-sent",
                 category="execution_failed",
                 retryable=True,
                 details={"code": E_EXPIRED, "signature": signature},
+                events=sent,
             )
         return self._result(signature, conf)
 
-    def _failed(self, signature: str, f: SendFailure, *, simulated: bool = False) -> BackendError:
+    def _failed(self, signature: str, f: SendFailure, *, simulated: bool = False,
+                events: tuple[tuple[str, Mapping[str, Any]], ...] = ()) -> BackendError:
         what = "simulation" if simulated else "transaction"
         return BackendError(
             f"Solana {what} failed: {json.dumps(f.err)}",
@@ -517,6 +526,7 @@ class SolanaBackend:
             # Only a transaction rejected for its blockhash is surely harmless to build again.
             retryable=not f.landed and f.err == "BlockhashNotFound",
             details={"code": E_TX_FAILED, "signature": signature, "err": f.err, "logs": list(f.logs), "landed": f.landed},
+            events=events,
         )
 
     def _await(self, signature: str, blockhash: str | None) -> dict[str, Any] | None:

@@ -135,6 +135,9 @@ def test_failing_instruction_reports_logs(backend: SolanaBackend, chain: LocalCh
     assert any("insufficient funds" in line for line in e.details["logs"])
     assert intents and intents[0].tx_id == e.details["signature"]
     assert amount_of(chain, derive_ata(wallet, mint)) == 5_000_000
+    # it landed (failed on chain, fee paid): the error still says the signature went out
+    assert e.details["landed"] is True and chain.status(e.details["signature"]) is not None
+    assert e.events == (("tx_sent", {"tx_hash": e.details["signature"]}),)
 
 
 def test_simulate_failure_sends_nothing(backend: SolanaBackend, chain: LocalChain, wallet: str, mint: str) -> None:
@@ -146,6 +149,7 @@ def test_simulate_failure_sends_nothing(backend: SolanaBackend, chain: LocalChai
         backend.execute(make_call(ex, root, intents=intents, simulate=True))
     assert intents == [] and chain.block_height == height
     assert info.value.details["logs"]
+    assert info.value.events == ()  # nothing was sent
 
 
 def test_compute_unit_limit_instruction_is_sent_and_enforced(backend: SolanaBackend, chain: LocalChain, wallet: str, mint: str) -> None:
@@ -434,3 +438,26 @@ def test_expired_blockhash_is_rejected_and_retryable(chain: LocalChain, mint: st
     assert info.value.details["err"] == "BlockhashNotFound" and info.value.retryable
     assert chain.status(intents[0].tx_id) is None
     assert b.reconcile(intents[0]) is None
+    assert info.value.events == ()  # rejected before it landed: no tx_sent
+
+
+def test_unconfirmed_send_still_reports_tx_sent(chain: LocalChain, mint: str) -> None:
+    """A transaction that was broadcast but whose confirmation never comes (here: the status reply
+    is lost every time) fails with a timeout that carries tx_sent for the signature that went out."""
+
+    class Blind(LiteSVMTransport):
+        def signature_statuses(self, signatures: Any, search_history: bool) -> Any:
+            return [None for _ in signatures]
+
+    b = SolanaBackend({"chain": CHAIN, "signer": {"type": "ephemeral"}, "confirm_timeout_ms": 50,
+                       "poll_interval_ms": 10}, transport=Blind(chain))
+    signer = b.signer_address(CHAIN)
+    assert signer is not None
+    chain.airdrop(signer, 10**9)
+    intents: list[TxIntent] = []
+    with pytest.raises(BackendError) as info:
+        b.execute(make_call(create_ata_exec(signer, BOB, mint), intents=intents))
+    e = info.value
+    assert e.category == "timeout" and not e.retryable
+    assert e.events == (("tx_sent", {"tx_hash": intents[0].tx_id}),)
+    assert chain.status(intents[0].tx_id) is not None  # it did land: resume reconciles it
