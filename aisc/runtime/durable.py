@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import heapq
 import threading
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -267,14 +268,24 @@ def restore(engine: Engine, snapshot: Mapping[str, Any], *, incremental: bool = 
         engine.root.update({k: v for k, v in root.items()})
     engine.confirmed = {str(x) for x in snapshot.get("confirmed") or ()}
     complete: set[str] = set()
+    now, wall_ms = engine.opts.clock(), time.time() * 1000
     for nid, ns in nodes.items():
         r = engine.runs[nid]
         r.attempts = int(ns.get("attempts") or 0)
         r.intents = [dict(i) for i in ns.get("intents") or ()]
         st = ns.get("state")
+        wait = ns.get("wait")
         if st in COMPLETE:
             r.state = st
             complete.add(nid)
+        elif st == "waiting" and isinstance(wait, Mapping) and _is_ms(wait.get("next_attempt_at_ms")):
+            # a polling node between attempts: it waits out the rest of its interval (docs/durability.md)
+            r.state = "waiting"
+            r.error = r.failure = r.pause = None
+            r.next_attempt_at = now + max(0.0, wait["next_attempt_at_ms"] - wall_ms) / 1000
+            if _is_ms(wait.get("started_at_ms")):
+                r.started_at = now - max(0.0, wall_ms - wait["started_at_ms"]) / 1000
+            heapq.heappush(engine._timers, (r.next_attempt_at, r.index))
         else:
             if st != "pending" or r.error is not None or ns.get("pause") is not None:
                 engine._dirty_nodes.add(nid)
@@ -290,6 +301,10 @@ def restore(engine: Engine, snapshot: Mapping[str, Any], *, incremental: bool = 
     heapq.heapify(cands)
     engine._candidates = cands
     engine._in_candidates = set(cands)
+
+
+def _is_ms(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
 
 def _adopt(engine: Engine, node_id: str, attempt: int, result: ExecResult, account: str) -> None:

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from aisc.runtime.durable import ResumeError
+from aisc.backends.fake import FakeBackend
+from aisc.backends.registry import BackendRegistry
+from aisc.runtime.durable import DurableRunner, ResumeError
+from aisc.runtime.engine import RunOptions
 from aisc.runtime.store import SqliteStore
 
 from ._util import ReconcilingFake, plan, read, runner, start, write
@@ -74,3 +77,59 @@ def test_resume_refusals(case: str, code: str, tmp_path: Path) -> None:
     with pytest.raises(ResumeError) as ei:
         r.resume("r1")
     assert ei.value.code == code
+
+
+class _Killed(BaseException):
+    """Stands in for SIGKILL while the engine sleeps: no handler runs after it."""
+
+
+def _kill(delay: float) -> None:
+    raise _Killed
+
+
+class _Clock:
+    """A monotonic clock that only sleeping moves; the sleeps are recorded."""
+
+    def __init__(self) -> None:
+        self.t = 1_000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.t += seconds
+
+
+def test_resume_keeps_a_polling_node_timer(tmp_path: Path) -> None:
+    """R161/R162 across a crash: a node between two polls is checkpointed with its timer; the resumed
+    run waits out the rest of the interval (not zero, not a full new one) and keeps counting
+    timeout_ms from the node's first attempt."""
+    p = plan(read("poll", until={"ref": "nodes.poll.outputs.done"},
+                  retry={"interval_ms": 60_000, "max_attempts": 5}, timeout_ms=100_000))
+    script = {"poll": {"outputs": [{"done": False}, {"done": False}, {"done": True}]}}
+    reg = BackendRegistry()
+    reg.register(FakeBackend(script))
+    st = SqliteStore(tmp_path / "runs.db")
+    with pytest.raises(_Killed):
+        DurableRunner(reg, store=st, options=RunOptions(run_id="r1", sleep=_kill)).start(p)
+    saved = st.state("r1")
+    assert saved is not None
+    node = saved["nodes"]["poll"]
+    assert node["state"] == "waiting" and node["attempts"] == 1
+    assert node["wait"]["next_attempt_at_ms"] - node["wait"]["started_at_ms"] in range(59_000, 60_002)
+
+    clock = _Clock()
+    fake = FakeBackend(script)
+    reg2 = BackendRegistry()
+    reg2.register(fake)
+    out = DurableRunner(reg2, store=st, options=RunOptions(run_id="r1", clock=clock,
+                                                           sleep=clock.sleep)).resume("r1")
+    assert out.status == "done"
+    assert fake.calls["poll"] == 2  # attempts 2 and 3 (attempt 1 ran before the crash)
+    first, second = clock.slept
+    assert 58.0 < first <= 60.0  # the rest of the first interval
+    # attempt 2 ran ~60 s after the first; timeout_ms (100 s from the first attempt) cuts the next
+    # interval to ~40 s; a resume that forgot the start would wait the full 60 s again
+    assert 38.0 < second <= 40.5
