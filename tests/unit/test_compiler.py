@@ -103,17 +103,17 @@ def test_plan_nodes_keep_the_schema_key_order() -> None:
             "extensions"} <= seen
 
 
-def test_self_check_catches_a_lowering_bug_at_the_node(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every lowered node goes through the runtime's plan decoder as soon as it is built: a node the
-    runtime would reject fails the compile with AISC-PLAN-001 at that node, and nothing is returned."""
+def _compile_with_lowering_bug(monkeypatch: pytest.MonkeyPatch, bug: Callable[[Any, dict[str, Any]], None]
+                               ) -> Any:
+    """Compile two query nodes with ``bug(node_info, plan_node)`` applied to each lowered node; the
+    single diagnostic it fails with."""
     import aisc.passes.lower as lowering
 
     real = lowering._base_node
 
     def broken(n: Any, deps: list[str], description: Any = None) -> dict[str, Any]:
         out = real(n, deps, description)
-        if n.id == "q1":
-            out["chain"] = "not-a-chain"
+        bug(n, out)
         return out
 
     monkeypatch.setattr(lowering, "_base_node", broken)
@@ -122,26 +122,24 @@ def test_self_check_catches_a_lowering_bug_at_the_node(monkeypatch: pytest.Monke
     with pytest.raises(CompilationFailed) as ei:
         plan_from_yaml_texts([PROTO], wf)
     [d] = ei.value.diagnostics
+    return d
+
+
+def test_self_check_catches_a_lowering_bug_at_the_node(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every lowered node goes through the runtime's plan decoder as soon as it is built: a node the
+    runtime would reject fails the compile with AISC-PLAN-001 at that node, and nothing is returned."""
+
+    def bad_chain(n: Any, out: dict[str, Any]) -> None:
+        if n.id == "q1":
+            out["chain"] = "not-a-chain"
+
+    d = _compile_with_lowering_bug(monkeypatch, bad_chain)
     assert d.code == "AISC-PLAN-001" and d.path == "$.nodes[1].chain"
 
 
 def test_self_check_catches_a_bug_across_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
     """The checks across nodes (unique ids, known deps) still run on the whole plan."""
-    import aisc.passes.lower as lowering
-
-    real = lowering._base_node
-
-    def broken(n: Any, deps: list[str], description: Any = None) -> dict[str, Any]:
-        out = real(n, deps, description)
-        out["id"] = "same"
-        return out
-
-    monkeypatch.setattr(lowering, "_base_node", broken)
-    wf = _wf("  - { id: q0, type: query_ref, protocol: demo@0.0.2, query: q }\n"
-             "  - { id: q1, type: query_ref, protocol: demo@0.0.2, query: q }\n")
-    with pytest.raises(CompilationFailed) as ei:
-        plan_from_yaml_texts([PROTO], wf)
-    [d] = ei.value.diagnostics
+    d = _compile_with_lowering_bug(monkeypatch, lambda n, out: out.update(id="same"))
     assert d.code == "AISC-PLAN-001" and d.path == "$.nodes[1].id" and "duplicate node id" in d.message
 
 

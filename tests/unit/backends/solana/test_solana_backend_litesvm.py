@@ -420,6 +420,19 @@ def test_secret_key_never_logged_or_recorded(caplog: pytest.LogCaptureFixture, c
     assert bytes(kp)[:32] not in raw_intents
 
 
+def _failing_send(chain: LocalChain, mint: str, transport: LiteSVMTransport, **config: Any
+                  ) -> tuple[SolanaBackend, Any, list[TxIntent]]:
+    """A funded ephemeral signer sends one ATA creation through ``transport``, which makes it fail."""
+    b = SolanaBackend({"chain": CHAIN, "signer": {"type": "ephemeral"}, **config}, transport=transport)
+    signer = b.signer_address(CHAIN)
+    assert signer is not None
+    chain.airdrop(signer, 10**9)
+    intents: list[TxIntent] = []
+    with pytest.raises(BackendError) as info:
+        b.execute(make_call(create_ata_exec(signer, BOB, mint), intents=intents))
+    return b, info, intents
+
+
 def test_expired_blockhash_is_rejected_and_retryable(chain: LocalChain, mint: str) -> None:
     stale, last_valid = chain.latest_blockhash()
     chain.advance_blocks(151)
@@ -428,13 +441,7 @@ def test_expired_blockhash_is_rejected_and_retryable(chain: LocalChain, mint: st
         def latest_blockhash(self) -> Any:
             return stale, last_valid
 
-    b = SolanaBackend({"chain": CHAIN, "signer": {"type": "ephemeral"}}, transport=StaleTransport(chain))
-    signer = b.signer_address(CHAIN)
-    assert signer is not None
-    chain.airdrop(signer, 10**9)
-    intents: list[TxIntent] = []
-    with pytest.raises(BackendError) as info:
-        b.execute(make_call(create_ata_exec(signer, BOB, mint), intents=intents))
+    b, info, intents = _failing_send(chain, mint, StaleTransport(chain))
     assert info.value.details["err"] == "BlockhashNotFound" and info.value.retryable
     assert chain.status(intents[0].tx_id) is None
     assert b.reconcile(intents[0]) is None
@@ -449,14 +456,7 @@ def test_unconfirmed_send_still_reports_tx_sent(chain: LocalChain, mint: str) ->
         def signature_statuses(self, signatures: Any, search_history: bool) -> Any:
             return [None for _ in signatures]
 
-    b = SolanaBackend({"chain": CHAIN, "signer": {"type": "ephemeral"}, "confirm_timeout_ms": 50,
-                       "poll_interval_ms": 10}, transport=Blind(chain))
-    signer = b.signer_address(CHAIN)
-    assert signer is not None
-    chain.airdrop(signer, 10**9)
-    intents: list[TxIntent] = []
-    with pytest.raises(BackendError) as info:
-        b.execute(make_call(create_ata_exec(signer, BOB, mint), intents=intents))
+    _, info, intents = _failing_send(chain, mint, Blind(chain), confirm_timeout_ms=50, poll_interval_ms=10)
     e = info.value
     assert e.category == "timeout" and not e.retryable
     assert e.events == (("tx_sent", {"tx_hash": intents[0].tx_id}),)
