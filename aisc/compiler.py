@@ -307,15 +307,23 @@ class Compilation:
             raise CompilationFailed(checked.diagnostics)
         lower_step = next(s for s in PIPELINE if s.name == "lower")
         nodes_checked: list[tuple[str, tuple[str, ...]]] = []
+        node_error: list[PlanError] = []
 
         def check_node(node: dict[str, Any], index: int) -> None:
-            nodes_checked.append(_self_check_node(node, index))
+            if node_error:
+                return
+            try:
+                nodes_checked.append(_self_check_node(node, index))
+            except PlanError as e:  # reported after lowering's own diagnostics, which come first
+                node_error.append(e)
 
+        lowered = lower_step.lower(self.workspace, checked.analysis, self.options, check_node)
+        if has_errors(lowered.diagnostics):
+            raise CompilationFailed([*checked.diagnostics, *lowered.diagnostics])
+        plan = lowered.plan
         try:
-            lowered = lower_step.lower(self.workspace, checked.analysis, self.options, check_node)
-            if has_errors(lowered.diagnostics):
-                raise CompilationFailed([*checked.diagnostics, *lowered.diagnostics])
-            plan = lowered.plan
+            if node_error:
+                raise node_error[0]
             self_check(plan, nodes_checked)
         except PlanError as e:
             raise CompilationFailed([e.to_diagnostic(self.entry)]) from None

@@ -143,6 +143,23 @@ def test_self_check_catches_a_bug_across_nodes(monkeypatch: pytest.MonkeyPatch) 
     assert d.code == "AISC-PLAN-001" and d.path == "$.nodes[1].id" and "duplicate node id" in d.message
 
 
+def test_lowering_diagnostics_come_before_self_check_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When lowering reports an error of its own, that is what the compile fails with, even if a
+    node it built would also fail the self-check (as when the whole plan was checked afterwards)."""
+    import aisc.passes.lower as lowering
+    from aisc.diagnostics import Diagnostic
+
+    real_lower = lowering.lower
+
+    def lower_reporting(ws: Any, an: Any, options: Any, on_node: Any = None) -> Any:
+        out = real_lower(ws, an, options, on_node)
+        return lowering.Lowered(out.plan, (Diagnostic("AISC-PLAN-002", "cannot combine the conditions"),))
+
+    monkeypatch.setattr(lowering, "lower", lower_reporting)
+    d = _compile_with_lowering_bug(monkeypatch, lambda n, out: out.update(chain="not-a-chain"))
+    assert d.code == "AISC-PLAN-002"
+
+
 def test_r211_plan_hash_ignores_created_at() -> None:
     c1 = Compilation(EXAMPLES / "bridge-send-wait-deposit.ais-flow.yaml", options=Options(created_at="a"))
     c2 = Compilation(EXAMPLES / "bridge-send-wait-deposit.ais-flow.yaml", options=Options(created_at="b"))
