@@ -238,6 +238,20 @@ def check_cel(
     return out
 
 
+def concatenation_in(expr: str) -> tuple[int, int] | None:
+    """Where ``expr`` uses ``+`` (start, end offsets of the first one), or None (also for text that
+    does not parse, which is reported elsewhere). An address is never built with ``+`` (R059): in AIS
+    CEL it would be string concatenation, and numbers added up are no address either."""
+    try:
+        tree = parse(expr)
+    except CelSyntaxError:
+        return None
+    for n in ir.walk(tree):
+        if isinstance(n, ir.Binary) and n.op == "+":
+            return n.start, n.end
+    return None
+
+
 def _fn_hint(name: str, fns: frozenset[str]) -> str:
     if name in EXTRA_FUNCTION_NAMES:
         return f"'{name}' needs the engine capability cel_builtin:{name}"

@@ -5,9 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from aisc.diagnostics import Diagnostic, Related, Span
-from aisc.ir.execution import Composite, EvmRead, ExecutionSpec
+from aisc.ir.execution import (
+    AbiFunction,
+    Composite,
+    EvmCall,
+    EvmMulticall,
+    EvmMultiread,
+    EvmRead,
+    ExecutionSpec,
+    SolanaInstruction,
+)
 from aisc.ir.protocol import Param, Protocol, Return
 from aisc.ir.types import TypeParseError, parse_type
+from aisc.ir.valueref import ArrayRef, Cel, ObjectRef, ValueRef
 
 
 def _key(path: str, key: str) -> str:
@@ -28,7 +38,61 @@ def check_protocol(doc: Protocol) -> list[Diagnostic]:
             _check_unique((r.name for r in returns), [r.span for r in returns], f"{base}.returns", "return", out)
             for pattern, spec in item.execution.items():
                 _check_spec(spec, returns, _key(f"{base}.execution", pattern), group == "queries", out)
+                _check_addresses(spec, _key(f"{base}.execution", pattern), out)
     return out
+
+
+def _check_addresses(spec: ExecutionSpec, path: str, out: list[Diagnostic]) -> None:
+    """R059: a CEL value in an address position (``to``, an ``address`` ABI argument, a Solana program
+    or account key) must not be built with ``+``."""
+    from aisc.eval.static import concatenation_in
+
+    for vr, p in _address_positions(spec, path):
+        for leaf, lp in _cel_leaves(vr, p):
+            if concatenation_in(leaf.expr) is not None:
+                out.append(Diagnostic(
+                    "AISC-PROTO-011", f"an address is built with '+' here: {leaf.expr!r} (R059)",
+                    path=f"{lp}.cel", span=leaf.span,
+                    hint="take the address from contracts.*, a param or a literal; AIS CEL does not build "
+                         "addresses by concatenation"))
+
+
+def _address_positions(spec: ExecutionSpec, path: str) -> Iterable[tuple[ValueRef, str]]:
+    if isinstance(spec, Composite):
+        for i, st in enumerate(spec.steps):
+            yield from _address_positions(st.execution, f"{path}.steps[{i}].execution")
+    elif isinstance(spec, EvmCall | EvmRead):
+        yield spec.to, f"{path}.to"
+        yield from _address_args(spec.abi, spec.args, f"{path}.args")
+    elif isinstance(spec, EvmMulticall):
+        yield spec.to, f"{path}.to"
+        for i, call in enumerate(spec.calls):
+            yield from _address_args(call.abi, call.args, f"{path}.calls[{i}].args")
+    elif isinstance(spec, EvmMultiread):
+        for i, rc in enumerate(spec.calls):
+            yield rc.to, f"{path}.calls[{i}].to"
+            yield from _address_args(rc.abi, rc.args, f"{path}.calls[{i}].args")
+    elif isinstance(spec, SolanaInstruction):
+        yield spec.program, f"{path}.program"
+        for i, acc in enumerate(spec.accounts):
+            yield acc.pubkey, f"{path}.accounts[{i}].pubkey"
+
+
+def _address_args(abi: AbiFunction, args: Mapping[str, ValueRef], path: str) -> Iterable[tuple[ValueRef, str]]:
+    for inp in abi.inputs:
+        if inp.type == "address" and inp.name in args:
+            yield args[inp.name], _key(path, inp.name)
+
+
+def _cel_leaves(vr: ValueRef, path: str) -> Iterable[tuple[Cel, str]]:
+    if isinstance(vr, Cel):
+        yield vr, path
+    elif isinstance(vr, ObjectRef):
+        for k, v in vr.entries.items():
+            yield from _cel_leaves(v, _key(f"{path}.object", k))
+    elif isinstance(vr, ArrayRef):
+        for i, v in enumerate(vr.items):
+            yield from _cel_leaves(v, f"{path}.array[{i}]")
 
 
 def _check_unique(names: Iterable[str], spans: list[Span | None], path: str, what: str,

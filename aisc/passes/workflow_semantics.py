@@ -268,10 +268,26 @@ class _Checker:
                 self.err("AISC-WF-026", f'{n.protocol}/{n.target_name} has no param "{name}"',
                          pk(f"{n.path}.args", name),
                          "params: " + (", ".join(sorted(str(k) for k in declared)) or "none"))
+            elif declared[name].get("type") == "address":
+                self._check_address_arg(n, name, args[name])
         for name, p in declared.items():
             if p.get("required") is True and "default" not in p and name not in args:
                 self.err("AISC-WF-027", f'required param "{name}" of {n.protocol}/{n.target_name} is not set',
                          f"{n.path}.args", f"add args.{name}: {{ref: ...}} or {{lit: ...}}")
+
+    def _check_address_arg(self, n: NodeInfo, name: str, vr: Any) -> None:
+        """R059: no address built with ``+`` (string concatenation) in CEL."""
+        for tag, val, p in _refs.leaves(vr, "$"):
+            if tag != "cel" or not isinstance(val, str):
+                continue
+            from aisc.eval.static import concatenation_in
+
+            if concatenation_in(val) is not None:
+                path = pk(f"{n.path}.args", name) + p[1:]
+                self.err("AISC-WF-039", f'address param "{name}" of {n.protocol}/{n.target_name} is built with '
+                         f"'+' here: {val!r} (R059)", path,
+                         "pass the address itself (a ref to an input or a node output, or a literal); AIS CEL "
+                         "does not build addresses by concatenation")
 
     def _declared(self, target: Mapping[str, Any]) -> dict[Any, Mapping[str, Any]]:
         cache = self.__dict__.setdefault("_declared_cache", {})

@@ -150,3 +150,32 @@ def test_r232_solana_pubkey_is_a_valueref(pk: str, ok: bool) -> None:
         assert errs == []
     else:
         assert errs == [("AISC-SCHEMA-008", '$.actions.do.execution["solana:*"].accounts[0].pubkey')]
+
+
+# ------------------------------------------------------------------ R059
+
+_R059_CALL = ('      "eip155:*": {{type: evm_call, to: {to}, abi: {{type: function, name: f, inputs: '
+              "[{{name: who, type: address}}, {{name: n, type: uint256}}], outputs: []}}, "
+              "args: {{who: {who}, n: {{cel: \"params.n + 1\"}}}}}}\n")
+_R059_PARAMS = ("    params: [{name: suffix, type: string, description: d}, {name: who, type: address, description: d},\n"
+                "             {name: n, type: uint256, description: d}]\n")
+R059 = [
+    # (id, to, who, solana pubkey, expected error paths)
+    ("refs-and-plain-cel", "{ref: contracts.router}", '{cel: "params.who"}', "{ref: params.who}", []),
+    ("to-built-with-plus", "{cel: \"'0x' + params.suffix\"}", "{ref: params.who}", "{ref: params.who}",
+     ['$.actions.do.execution["eip155:*"].to.cel']),
+    ("address-arg-built-with-plus", "{ref: contracts.router}", "{cel: \"params.who + ''\"}", "{ref: params.who}",
+     ['$.actions.do.execution["eip155:*"].args.who.cel']),
+    ("solana-pubkey-built-with-plus", "{ref: contracts.router}", "{ref: params.who}",
+     "{cel: \"'So1' + params.suffix\"}", ['$.actions.sol.execution["solana:*"].accounts[0].pubkey.cel']),
+]
+
+
+@pytest.mark.parametrize(("to", "who", "pk", "paths"), [c[1:] for c in R059], ids=[c[0] for c in R059])
+def test_r059_no_address_built_by_concatenation(to: str, who: str, pk: str, paths: list[str]) -> None:
+    """R059: CEL in an address position (``to``, an ``address`` ABI argument, a Solana program or account
+    key) never builds the address with ``+``; ``+`` on a uint256 argument is fine."""
+    text = protocol(action(_R059_PARAMS, execution=_R059_CALL.format(to=to, who=who))
+                    + action(_R059_PARAMS, execution=_SOL.format(pk=pk), name="sol"))
+    errs = [(c, p) for c, p in _errors(text)]
+    assert errs == [("AISC-PROTO-011", p) for p in paths]

@@ -30,6 +30,11 @@ CASES: list[tuple[str, Any, str | None]] = [
     # R141 extensions are the place for implementation data
     ("r141-pass-extensions-on-node", _wf(_bal(extensions={"x": 1}), extensions={"y": 2}), None),
     ("r141-fail-extra-node-field", _wf({**_bal(), "x_note": "no"}), "AISC-SCHEMA"),
+    # R059 no address built by string concatenation in CEL
+    ("r059-pass-address-param-from-a-ref-and-cel-without-plus", _wf(_bal(), _bal("q2", args={"owner": {
+        "cel": "inputs.who"}})), None),
+    ("r059-fail-address-param-built-with-plus", _wf(_bal(args={"owner": {"cel": "'0x' + inputs.who"}})),
+     "AISC-WF-039"),
     # R142 required root fields
     ("r142-pass-required-fields", _wf(_bal()), None),
     ("r142-fail-missing-meta", {k: v for k, v in _wf(_bal()).items() if k != "meta"}, "AISC-SCHEMA"),
