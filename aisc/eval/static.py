@@ -16,6 +16,8 @@ Codes:
 
 from __future__ import annotations
 
+import functools
+
 import contextlib
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -238,6 +240,7 @@ def check_cel(
     return out
 
 
+@functools.lru_cache(maxsize=4096)
 def concatenation_in(expr: str) -> tuple[int, int] | None:
     """Where ``expr`` uses ``+`` (start, end offsets of the first one), or None (also for text that
     does not parse, which is reported elsewhere). An address is never built with ``+`` (R059): in AIS
