@@ -16,9 +16,8 @@ Codes:
 
 from __future__ import annotations
 
-import functools
-
 import contextlib
+import functools
 from collections.abc import Mapping
 from typing import Any, Literal
 
