@@ -306,25 +306,27 @@ class Compilation:
         if not checked.ok:
             raise CompilationFailed(checked.diagnostics)
         lower_step = next(s for s in PIPELINE if s.name == "lower")
+        # The self-check: each node through the runtime's plan decoder as lowering completes it,
+        # while it is still in the CPU caches; then the rest of the plan and the checks across nodes.
         nodes_checked: list[tuple[str, tuple[str, ...]]] = []
-        node_error: list[PlanError] = []
+        node_error: PlanError | None = None
 
         def check_node(node: dict[str, Any], index: int) -> None:
-            if node_error:
-                return
-            try:
-                nodes_checked.append(_self_check_node(node, index))
-            except PlanError as e:  # reported after lowering's own diagnostics, which come first
-                node_error.append(e)
+            nonlocal node_error
+            if node_error is None:
+                try:
+                    nodes_checked.append(_self_check_node(node, index))
+                except PlanError as e:  # reported after lowering's own diagnostics, which come first
+                    node_error = e
 
         lowered = lower_step.lower(self.workspace, checked.analysis, self.options, check_node)
         if has_errors(lowered.diagnostics):
             raise CompilationFailed([*checked.diagnostics, *lowered.diagnostics])
         plan = lowered.plan
         try:
-            if node_error:
-                raise node_error[0]
-            self_check(plan, nodes_checked)
+            if node_error is not None:
+                raise node_error
+            check_plan_json(plan, check_executions=False, checked_nodes=nodes_checked)
         except PlanError as e:
             raise CompilationFailed([e.to_diagnostic(self.entry)]) from None
         out: dict[str, Any] = plan
@@ -459,32 +461,11 @@ def plan_from_yaml_texts(protocols_yaml: list[str], workflow_yaml: str) -> dict[
     return c.plan
 
 
-def self_check(plan: Mapping[str, Any], nodes_checked: Sequence[tuple[str, tuple[str, ...]]] | None = None) -> None:
-    """Check the plan with the runtime's strict decoder (raises PlanError).
-
-    ``nodes_checked``: what :func:`_self_check_node` returned for every node, in order, when the
-    nodes were checked one by one as lowering completed them (``Compilation.plan`` does that: each
-    node is read back while it is still in the CPU caches, rather than in a second walk over a plan
-    that may be tens of MB). The rest of the plan and the checks across nodes run here. Without it,
-    every node is checked here.
-    """
-    if nodes_checked is None:
-        nodes = plan.get("nodes")
-        for i, n in enumerate(nodes if isinstance(nodes, list) else ()):
-            _check_spec_once(n, i)
-    check_plan_json(plan, check_executions=False, checked_nodes=nodes_checked)
-
-
 def _self_check_node(node: Any, index: int) -> tuple[str, tuple[str, ...]]:
-    """One plan node through the decoder's checks; its id and deps."""
-    _check_spec_once(node, index)
-    return check_plan_node(node, index, check_execution_spec=False)
-
-
-def _check_spec_once(node: Any, index: int) -> None:
-    """Execution specs are shared between plan nodes (every node running one action holds the same
-    spec object), so each distinct spec is checked once and then remembered; a non-object
-    ``execution`` is left to the node check, which reports it."""
+    """One plan node through the decoder's checks; its id and deps. Execution specs are shared
+    between plan nodes (every node running one action holds the same spec object), so each distinct
+    spec is checked once and then remembered; a non-object ``execution`` is left to the node check,
+    which reports it."""
     ex = node.get("execution") if isinstance(node, dict) else None
     if isinstance(ex, dict):
         hit = _CHECKED_SPECS.get(id(ex))
@@ -493,6 +474,7 @@ def _check_spec_once(node: Any, index: int) -> None:
             if len(_CHECKED_SPECS) > 20_000:
                 _CHECKED_SPECS.clear()
             _CHECKED_SPECS[id(ex)] = ex  # holding the spec keeps its id from being reused
+    return check_plan_node(node, index, check_execution_spec=False)
 
 
 _CHECKED_SPECS: dict[int, Any] = {}

@@ -60,6 +60,12 @@ class BackendError(Exception):
         self.details: dict[str, Any] = dict(details or {})
         self.events: tuple[tuple[str, Mapping[str, Any]], ...] = tuple(events)
 
+    def with_events(self, events: Sequence[tuple[str, Mapping[str, Any]]]) -> BackendError:
+        """The same failure, reporting ``events`` first (e.g. ``tx_sent`` of a broadcast transaction
+        whose receipt or confirmation then failed)."""
+        return BackendError(str(self), category=self.category, retryable=self.retryable, details=self.details,
+                            events=events)
+
 
 @attrs.frozen(repr=False)
 class TxIntent:

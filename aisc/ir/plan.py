@@ -239,29 +239,22 @@ def _decode_plan(obj: Any, check_executions: bool, *, keep: bool,
     if not isinstance(nodes_raw, list):
         raise PlanError(f"nodes must be a list, got {_kind(nodes_raw)}", "$.nodes")
     kept: list[PlanNode] = []
-    ids: list[str] = []
-    deps: list[tuple[int, tuple[str, ...]]] = []
-    if checked is not None:
-        if len(checked) != len(nodes_raw):
-            raise PlanError(f"{len(nodes_raw)} nodes, but {len(checked)} were checked", "$.nodes")
-        for i, (node_id, dep_ids) in enumerate(checked):
-            ids.append(node_id)
-            if dep_ids:
-                deps.append((i, dep_ids))
-    else:
+    if checked is None:
+        decoded: list[tuple[str, tuple[str, ...]]] = []
         for i, n in enumerate(nodes_raw):
             node = _node(n, f"$.nodes[{i}]", check_executions)
-            ids.append(node.id)
-            if node.dep_ids:
-                deps.append((i, node.dep_ids))
+            decoded.append((node.id, node.dep_ids))
             if keep:
                 kept.append(node)
+        checked = decoded
+    elif len(checked) != len(nodes_raw):
+        raise PlanError(f"{len(nodes_raw)} nodes, but {len(checked)} were checked", "$.nodes")
     seen: dict[str, int] = {}
-    for i, node_id in enumerate(ids):
+    for i, (node_id, _) in enumerate(checked):
         if node_id in seen:
             raise PlanError(f'duplicate node id "{node_id}" (also nodes[{seen[node_id]}])', f"$.nodes[{i}].id")
         seen[node_id] = i
-    for i, dep_ids in deps:
+    for i, (_, dep_ids) in enumerate(checked):
         for j, d in enumerate(dep_ids):
             if d not in seen:
                 raise PlanError(f'deps names unknown node "{d}"', f"$.nodes[{i}].deps[{j}]")

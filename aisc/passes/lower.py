@@ -59,29 +59,13 @@ def lower(ws: Workspace, an: Analysis, options: Options,
         }
         ext = _node_ext(n, an, options) if options.aisc_extensions else {}
         if n.is_action and n.spec.get("type") == "composite":
-            for node in _expand(n, _base_node(n, deps), deps, source, ext, compensate.get(n.id), an, options,
-                                diags, ws):
-                nodes_out.append(node)
-                if on_node is not None:
-                    on_node(node, len(nodes_out) - 1)
-            continue
-        # built in the plan's key order (_KEY_ORDER), so no reordered copy is needed
-        out = _base_node(n, deps, n.target.get("description"))
-        out["execution"] = n.spec
-        if not n.is_action:
-            out["writes"] = [{"path": f"nodes.{n.id}.outputs", "mode": "set"}]
-        out["source"] = source
-        guards = an.runtime_guards.get(n.id) if options.aisc_extensions else None
-        if guards:
-            ext = {**ext, "runtime_guards": guards}
-        comp = compensate.get(n.id)
-        if comp is not None:
-            ext = {**ext, "compensate": comp}
-        if ext:
-            out["extensions"] = {"aisc": ext}
-        nodes_out.append(out)
-        if on_node is not None:
-            on_node(out, len(nodes_out) - 1)
+            steps = _expand(n, _base_node(n, deps), deps, source, ext, compensate.get(n.id), an, options, diags, ws)
+        else:
+            steps = [_plain_node(n, deps, source, _aisc_ext(ext, an, options, n.id, compensate.get(n.id)))]
+        for node in steps:
+            nodes_out.append(node)
+            if on_node is not None:
+                on_node(node, len(nodes_out) - 1)
     meta: dict[str, Any] = {"created_at": created_at(options)}
     _put(meta, "name", meta_raw.get("name"))
     _put(meta, "description", meta_raw.get("description"))
@@ -149,17 +133,40 @@ def _expand(n: NodeInfo, base: dict[str, Any], deps: list[str], source: dict[str
         node["writes"] = ([{"path": f"nodes.{n.id}.outputs", "mode": "merge"}, step_write] if last
                           else [step_write])
         node["source"] = {**source, "step_id": sid}
-        node_ext = dict(ext)
-        guards = an.runtime_guards.get(pid)
-        if guards and options.aisc_extensions:
-            node_ext["runtime_guards"] = guards
-        if last and compensate is not None:
-            node_ext["compensate"] = compensate
+        node_ext = _aisc_ext(ext, an, options, pid, compensate if last else None)
         if node_ext:
             node["extensions"] = {"aisc": node_ext}
         out_nodes.append(_ordered(node))
         prev = pid
     return out_nodes
+
+
+def _plain_node(n: NodeInfo, deps: list[str], source: dict[str, Any], ext: dict[str, Any]) -> dict[str, Any]:
+    """The plan node of a non-composite workflow node, built in the plan's key order (_KEY_ORDER), so
+    no reordered copy is needed."""
+    assert n.target is not None
+    out = _base_node(n, deps, n.target.get("description"))
+    out["execution"] = n.spec
+    if not n.is_action:
+        out["writes"] = [{"path": f"nodes.{n.id}.outputs", "mode": "set"}]
+    out["source"] = source
+    if ext:
+        out["extensions"] = {"aisc": ext}
+    return out
+
+
+def _aisc_ext(ext: dict[str, Any], an: Analysis, options: Options, plan_id: str,
+              compensate: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """A plan node's ``extensions.aisc``: the workflow node's ``ext`` plus the runtime guards of this
+    plan node and, on the node that completes the action, its compensations (``ext`` is not changed:
+    the steps of a composite share it)."""
+    out = ext
+    guards = an.runtime_guards.get(plan_id)
+    if guards and options.aisc_extensions:
+        out = {**out, "runtime_guards": guards}
+    if compensate is not None:
+        out = {**out, "compensate": compensate}
+    return out
 
 
 def _combine(parent: Any, step: Any, n: NodeInfo, i: int, diags: list[Diagnostic],

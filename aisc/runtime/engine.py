@@ -253,16 +253,19 @@ class Engine:
             "nodes": {nid: self._node_entry(r) for nid, r in self.runs.items()},
         }
 
+    def _wall_ms(self, t: float) -> int:
+        """A time of the engine's clock (monotonic, per process) as wall-clock ms since the epoch."""
+        return int((time.time() + (t - self.opts.clock())) * 1000)
+
     def _node_entry(self, r: NodeRun) -> dict[str, Any]:
         e: dict[str, Any] = {"state": r.state, "attempts": r.attempts, "intents": list(r.intents)}
         if r.state == "waiting" and r.next_attempt_at is not None:
             # a polling node's timer, as wall-clock ms (the engine's clock is monotonic and does not
             # survive the process): a resume waits out the rest of the interval and keeps counting
             # timeout_ms from the node's first attempt
-            now, wall = self.opts.clock(), time.time()
-            wait = {"next_attempt_at_ms": int((wall + (r.next_attempt_at - now)) * 1000)}
+            wait = {"next_attempt_at_ms": self._wall_ms(r.next_attempt_at)}
             if r.started_at is not None:
-                wait["started_at_ms"] = int((wall - (now - r.started_at)) * 1000)
+                wait["started_at_ms"] = self._wall_ms(r.started_at)
             e["wait"] = wait
         if r.error:
             e["error"] = r.error
@@ -827,8 +830,8 @@ class Engine:
         r.state = "waiting"
         r.next_attempt_at = due
         heapq.heappush(self._timers, (due, r.index))
-        wall_ms = int(time.time() * 1000) + int(max(0.0, due - now) * 1000)
-        self.events.emit("node_waiting", {"attempts": r.attempts, "next_attempt_at_ms": wall_ms}, node_id=n.id)
+        self.events.emit("node_waiting", {"attempts": r.attempts, "next_attempt_at_ms": self._wall_ms(due)},
+                         node_id=n.id)
         self._checkpoint(r)  # the timer is committed before the engine sleeps on it
 
     def _emit_result_events(self, r: NodeRun, res: ExecResult) -> None:

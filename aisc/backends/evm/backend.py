@@ -788,8 +788,7 @@ class EvmBackend:
                 retryable=False, events=sent, tx_hash=tx_hash, nonce=nonce,
             )
         except BackendError as e:  # no receipt in time: the transaction was still sent
-            raise BackendError(str(e), category=e.category, retryable=e.retryable, details=e.details,
-                               events=sent) from None
+            raise e.with_events(sent) from None
         try:
             return self._result_from_receipt(tx_hash, receipt, w, extra_outputs)
         except RpcError as e:  # a receipt field that is not a quantity

@@ -505,8 +505,7 @@ class SolanaBackend:
         try:
             conf = self._await(signature, str(blockhash))
         except BackendError as e:
-            raise BackendError(str(e), category=e.category, retryable=e.retryable, details=e.details,
-                               events=sent) from None
+            raise e.with_events(sent) from None
         if conf is None:
             raise BackendError(
                 f"transaction {signature} expired (blockhash no longer valid) before it landed; it can be re-sent",
