@@ -240,18 +240,15 @@ def check_cel(
 
 
 @functools.lru_cache(maxsize=4096)
-def concatenation_in(expr: str) -> tuple[int, int] | None:
-    """Where ``expr`` uses ``+`` (start, end offsets of the first one), or None (also for text that
-    does not parse, which is reported elsewhere). An address is never built with ``+`` (R059): in AIS
-    CEL it would be string concatenation, and numbers added up are no address either."""
+def uses_plus(expr: str) -> bool:
+    """``expr`` uses ``+`` (False for text that does not parse, which is reported elsewhere). An
+    address is never built with ``+`` (R059): in AIS CEL it would be string concatenation, and
+    numbers added up are no address either."""
     try:
         tree = parse(expr)
     except CelSyntaxError:
-        return None
-    for n in ir.walk(tree):
-        if isinstance(n, ir.Binary) and n.op == "+":
-            return n.start, n.end
-    return None
+        return False
+    return any(isinstance(n, ir.Binary) and n.op == "+" for n in ir.walk(tree))
 
 
 def _fn_hint(name: str, fns: frozenset[str]) -> str:

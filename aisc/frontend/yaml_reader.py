@@ -254,17 +254,13 @@ def _settle(node: YNode, shared: set[int]) -> Any:
     attach more than once: their data is built once and shared, as before.
     """
     t = type(node)
-    if t is YScalar:
-        return node.value
+    if t is YScalar or (id(node) in shared and node.value):  # a scalar, or built at its first attachment
+        return node.value  # type: ignore[attr-defined]
     if t is YMap:
-        if id(node) in shared and node.value:
-            return node.value
         node.value = {k: _settle(v, shared) for k, v in node.entries.items()}  # type: ignore[attr-defined]
     else:
-        if id(node) in shared and node.value:
-            return node.value
         node.value = [_settle(v, shared) for v in node.items]  # type: ignore[attr-defined]
-    return node.value
+    return node.value  # type: ignore[attr-defined]
 
 
 def _yaml_error(e: Exception, text: str, file: str) -> Diagnostic:

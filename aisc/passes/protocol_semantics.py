@@ -45,11 +45,11 @@ def check_protocol(doc: Protocol) -> list[Diagnostic]:
 def _check_addresses(spec: ExecutionSpec, path: str, out: list[Diagnostic]) -> None:
     """R059: a CEL value in an address position (``to``, an ``address`` ABI argument, a Solana program
     or account key) must not be built with ``+``."""
-    from aisc.eval.static import concatenation_in
+    from aisc.eval.static import uses_plus
 
     for vr, p in _address_positions(spec, path):
         for leaf, lp in _cel_leaves(vr, p):
-            if concatenation_in(leaf.expr) is not None:
+            if uses_plus(leaf.expr):
                 out.append(Diagnostic(
                     "AISC-PROTO-011", f"an address is built with '+' here: {leaf.expr!r} (R059)",
                     path=f"{lp}.cel", span=leaf.span,

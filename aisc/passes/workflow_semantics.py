@@ -282,9 +282,9 @@ class _Checker:
         for tag, val, p in _refs.leaves(vr, "$"):
             if tag != "cel" or not isinstance(val, str):
                 continue
-            from aisc.eval.static import concatenation_in
+            from aisc.eval.static import uses_plus
 
-            if concatenation_in(val) is not None:
+            if uses_plus(val):
                 path = pk(f"{n.path}.args", name) + p[1:]
                 self.err("AISC-WF-039", f'address param "{name}" of {n.protocol}/{n.target_name} is built with '
                          f"'+' here: {val!r} (R059)", path,
