@@ -1,5 +1,5 @@
 """``python -m aisc``."""
 
-from aisc.cli import main
+from aisc.cli import entry
 
-raise SystemExit(main())
+entry()

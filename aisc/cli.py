@@ -8,9 +8,10 @@ Thin by design: each subcommand lives in ``aisc.commands.<module>`` and exposes 
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 # name -> (module, one-line help). The one-line help is duplicated here so ``aisc --help`` does not
 # import every command.
@@ -122,5 +123,22 @@ def main(argv: list[str] | None = None) -> int:
         return exitcodes.INTERNAL
 
 
+def entry() -> NoReturn:
+    """The ``aisc`` program (console script and ``python -m aisc``): :func:`main`, then exit.
+
+    Before the interpreter shuts down, every object still alive is frozen (:func:`gc.freeze`): the
+    shutdown's full collections then skip them. Those collections walk all of eth-abi's, lark's and
+    the IR's module-level objects and took 60-100 ms of a ~400 ms ``aisc conformance`` (10 ms
+    frozen). Everything else of the shutdown is unchanged: atexit handlers run, files are flushed and
+    closed, modules are torn down and reference counting frees what it frees. Only cyclic garbage
+    still uncollected at exit is left to the operating system; nothing of aisc's relies on its
+    finalizers (stores, traces and event sinks are closed by the commands themselves).
+    In-process callers (tests, embedders) use :func:`main`, which freezes nothing.
+    """
+    code = main()
+    gc.freeze()
+    raise SystemExit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    entry()

@@ -244,6 +244,8 @@ def uses_plus(expr: str) -> bool:
     """``expr`` uses ``+`` (False for text that does not parse, which is reported elsewhere). An
     address is never built with ``+`` (R059): in AIS CEL it would be string concatenation, and
     numbers added up are no address either."""
+    if "+" not in expr:  # no operator without its character: most expressions need no parse
+        return False
     try:
         tree = parse(expr)
     except CelSyntaxError:
