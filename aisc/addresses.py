@@ -27,6 +27,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
+from aisc.keccak import keccak256_hex
+
 if TYPE_CHECKING:
     from solders.pubkey import Pubkey
 
@@ -208,18 +210,12 @@ def is_evm_address(value: object) -> bool:
     return isinstance(value, str) and _EVM_RE.fullmatch(value) is not None
 
 
-def _keccak_hex(data: bytes) -> str:
-    from Crypto.Hash import keccak
-
-    return keccak.new(digest_bits=256, data=data).hexdigest()
-
-
 def to_checksum_address(value: str) -> str:
     """The EIP-55 mixed-case form of a 20-byte hex address."""
     if not is_evm_address(value):
         raise AddressError(f"{value!r} is not a 0x-prefixed 20-byte hex address")
     lower = value[2:].lower()
-    digest = _keccak_hex(lower.encode("ascii"))
+    digest = keccak256_hex(lower.encode("ascii"))
     return "0x" + "".join(c.upper() if int(h, 16) >= 8 else c for c, h in zip(lower, digest[:40], strict=True))
 
 

@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
+from aisc.keccak import keccak256_hex
 from aisc.numeric import Dec, format_decimal
 
 _MAX_SAFE = 2**53
@@ -50,12 +51,6 @@ def spec_hash(value: Any) -> str:
     return "0x" + keccak256_hex(canonicalize(value).encode("utf-8"))
 
 
-def keccak256_hex(data: bytes) -> str:
-    from Crypto.Hash import keccak
-
-    h = keccak.new(digest_bits=256)
-    h.update(data)
-    return str(h.hexdigest())
 
 
 def _emit(v: Any, out: list[str], depth: int) -> None:

@@ -800,7 +800,7 @@ def plan_hash(plan: Mapping[str, Any]) -> str:
     Canonical JSON here = sorted keys, no whitespace, UTF-8, exact numbers: the JCS text for every
     value a plan holds (strings, integers, booleans, objects, arrays; decimals as their exact text).
     """
-    from aisc.jcs import keccak256_hex
+    from aisc.keccak import keccak256_hex
 
     out = dict(plan)
     meta = dict(out.get("meta") or {})

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from aisc.jcs import JcsError, canonicalize, format_es_number, keccak256_hex, spec_hash
+from aisc.jcs import JcsError, canonicalize, format_es_number, spec_hash
+from aisc.keccak import keccak256_hex
 from aisc.numeric import Dec
 
 

@@ -27,11 +27,11 @@ from functools import lru_cache
 from typing import Any
 
 import attrs
-from Crypto.Hash import keccak
 from eth_abi.abi import decode as _abi_decode
 from eth_abi.abi import encode as _abi_encode
 from eth_abi.exceptions import DecodingError
 
+from aisc.keccak import keccak256
 from aisc.numeric import Dec
 from aisc.reprs import install_reprs
 
@@ -64,12 +64,6 @@ class AbiError(ValueError):
         super().__init__(f"{path}: {message}" if path else message)
         self.path = path
         self.reason = message
-
-
-def keccak256(data: bytes) -> bytes:
-    h = keccak.new(digest_bits=256)
-    h.update(data)
-    return h.digest()
 
 
 # ---------------------------------------------------------------------------------------------
