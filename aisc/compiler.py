@@ -18,16 +18,15 @@ conformance runner's ``workflow_plan`` kind).
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import os
 import weakref
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
+from aisc import gcpause
 from aisc.diagnostics import CompilationFailed, Diagnostic, has_errors, register_source, sort_diagnostics
 from aisc.frontend import LoadedDocument, collect_paths, load_file, load_text, span_at
 from aisc.ir.chains import NoExecutionMatch, is_caip2, select_execution
@@ -172,7 +171,7 @@ class Compilation:
 
     @functools.cached_property
     def workspace(self) -> Workspace:
-        with _gc_paused():
+        with gcpause.paused():
             return self._workspace()
 
     def _workspace(self) -> Workspace:
@@ -246,7 +245,7 @@ class Compilation:
 
     @functools.cached_property
     def checked(self) -> Checked:
-        with _gc_paused():
+        with gcpause.paused():
             return self._checked()
 
     def _checked(self) -> Checked:
@@ -298,7 +297,7 @@ class Compilation:
     @functools.cached_property
     def plan(self) -> dict[str, Any]:
         """The plan JSON. Raises :class:`CompilationFailed` when any phase found an error."""
-        with _gc_paused():
+        with gcpause.paused():
             return self._plan()
 
     def _plan(self) -> dict[str, Any]:
@@ -369,39 +368,6 @@ class Compilation:
                 "diagnostics": [d.to_json() for d in c.diagnostics],
             }
         return self.plan
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while a phase allocates many small, long-lived objects.
-
-    The passes create no reference cycles that need collecting, and full collections over a
-    10,000-node document tree would make the phase superlinear. Reference counting still frees memory.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            _promote_young()
-            gc.enable()
-
-
-def _promote_young() -> None:
-    """Move the objects allocated while the collector was paused straight to the oldest generation.
-
-    Otherwise the first allocation after ``gc.enable()`` runs a young-generation collection over
-    everything the phase allocated: for a 10,000-node workflow that is one scan of ~10^6 live
-    objects per compile, which misses the CPU caches and made validate+plan superlinear (t(10k)/t(1k)
-    12.7 with ~180 ms of the 10k compile spent in that scan). ``gc.freeze(); gc.unfreeze()`` does the
-    move without scanning. Nothing is leaked: cyclic garbage among these objects is still found by
-    the next full collection. Skipped when the host process keeps frozen objects of its own (e.g. a
-    pre-fork server), whose freeze we must not undo.
-    """
-    if gc.get_freeze_count() == 0:
-        gc.freeze()
-        gc.unfreeze()
 
 
 class WorkspaceCache:

@@ -405,3 +405,26 @@ def test_bundled_run_from_a_subprocess_reports_every_case() -> None:
     assert doc["files"][:3] == ["upstream/vectors/core.json", "upstream/vectors/numeric.json",
                                 "upstream/vectors/pattern.json"]
     assert doc["summary"]["unknown"] == 0
+
+
+def test_run_pauses_the_collector_and_restores_it(monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A conformance run has no cyclic collection (a cold-start cost); an in-process caller gets its
+    collector back as it was."""
+    import gc
+
+    from aisc.conformance import runner
+
+    seen: list[bool] = []
+    real_run = runner.run
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(gc.isenabled())
+        return real_run(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner, "run", spy)
+    gc.enable()
+    assert main(["conformance", "-j", "1", "--kind", "jcs_canonicalize"]) == 0
+    assert seen == [False]
+    assert gc.isenabled()
+    assert "passed" in capsys.readouterr().out
