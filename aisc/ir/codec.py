@@ -114,12 +114,10 @@ def from_plain(value: Any) -> YNode:
 
 # ------------------------------------------------------------------ paths
 
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
 def path_key(path: str, key: str) -> str:
-    """``$.a`` + ``b`` → ``$.a.b``; keys that are not identifiers use ``["..."]``."""
-    if _IDENT.match(key):
+    """``$.a`` + ``b`` → ``$.a.b``; keys that are not ASCII identifiers (``[A-Za-z_][A-Za-z0-9_]*``)
+    use ``["..."]``."""
+    if key.isascii() and key.isidentifier():
         return f"{path}.{key}"
     esc = key.replace("\\", "\\\\").replace('"', '\\"')
     return f'{path}["{esc}"]'
