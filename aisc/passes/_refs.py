@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -92,14 +93,37 @@ def node_refs(v: Any) -> Iterator[str]:
 
 def ref_paths(v: Any) -> Iterator[tuple[str, str, str]]:
     """``(dotted path, tag, $path)`` for every path a ValueRef reads (refs and CEL identifiers)."""
+    if type(v) is dict and len(v) == 1:  # fast path: a single ref/cel/lit leaf
+        if "ref" in v:
+            if isinstance(v["ref"], str):
+                yield _dotted(v["ref"]), "ref", "$.ref"
+            return
+        if "cel" in v:
+            if isinstance(v["cel"], str):
+                for dotted in cel_paths(v["cel"]):
+                    yield dotted, "cel", "$.cel"
+            return
+        if "lit" in v:
+            return
     for tag, val, p in leaves(v, "$"):
         if not isinstance(val, str):
             continue
         if tag == "ref":
-            yield ".".join(s for s in val.split(".") if s), tag, p
+            yield _dotted(val), tag, p
         elif tag == "cel":
-            for m in CEL_PATH_RE.finditer(_strip_strings(val)):
-                yield m.group(1) + m.group(2), tag, p
+            for dotted in cel_paths(val):
+                yield dotted, tag, p
+
+
+def _dotted(ref: str) -> str:
+    return ".".join(s for s in ref.split(".") if s)
+
+
+@functools.lru_cache(maxsize=4096)
+def cel_paths(expr: str) -> tuple[str, ...]:
+    """The dotted paths under a runtime root that a CEL text reads, in order (remembered by text: a
+    workspace repeats its expressions, and a compile server sees the same ones again)."""
+    return tuple(m.group(1) + m.group(2) for m in CEL_PATH_RE.finditer(_strip_strings(expr)))
 
 
 _STRING_RE = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")

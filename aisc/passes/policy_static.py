@@ -188,8 +188,7 @@ class _Static:
             return UNKNOWN
         text = re.sub(r"\bMAX_UINT256\b", str(UINT256_MAX), text)
         root: dict[str, Any] = {}
-        for m in _refs.CEL_PATH_RE.finditer(_refs._strip_strings(text)):
-            dotted = m.group(1) + m.group(2)
+        for dotted in _refs.cel_paths(text):
             parts = dotted.split(".")
             if len(parts) < 2:
                 return UNKNOWN
