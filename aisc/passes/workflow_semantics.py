@@ -248,12 +248,16 @@ class _Checker:
         if "assert_message" in n.raw and "assert" not in n.raw:
             self.err("AISC-WF-022", f'node "{n.id}" has assert_message but no assert', f"{n.path}.assert_message",
                      "add an assert or remove assert_message", severity="warning")
-        for key in ("args",):
-            for vr_path, vr in _valuerefs(key, n.raw.get(key) or {}, f"{n.path}.{key}"):
-                for tag, val, p in _refs.leaves(vr, "$"):
-                    if tag == "cel" and isinstance(val, str):
-                        full = vr_path + p[1:]
-                        self.diags.extend(_cel_diags(val, self.wf.span(full), full, want_bool=False))
+        args = n.raw.get("args")
+        if not isinstance(args, dict):
+            return
+        for name, vr in args.items():
+            if type(vr) is dict and len(vr) == 1 and ("ref" in vr or "lit" in vr):
+                continue  # no CEL in a single ref or literal
+            for tag, val, p in _refs.leaves(vr, "$"):
+                if tag == "cel" and isinstance(val, str):
+                    full = pk(f"{n.path}.args", name) + p[1:]
+                    self.diags.extend(_cel_diags(val, self.wf.span(full), full, want_bool=False))
 
     # ------------------------------------------------------------------ args vs params
 

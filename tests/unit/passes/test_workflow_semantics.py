@@ -169,3 +169,17 @@ def test_r153_implicit_deps_exclude_assert(compile_ws: Callable[..., Result]) ->
     by_id = {n["id"]: n for n in r.plan["nodes"]}
     assert "deps" not in by_id["b"]
     assert by_id["c"]["deps"] == ["a"]
+
+
+@pytest.mark.parametrize(("owner", "path"), [
+    ({"cel": "inputs.who +"}, "$.nodes[0].args.owner.cel"),
+    ({"object": {"a": {"ref": "inputs.who"}, "b": {"cel": "inputs.who +"}}}, "$.nodes[0].args.owner.object.b.cel"),
+    ({"array": [{"lit": 1}, {"cel": "(inputs.who"}]}, "$.nodes[0].args.owner.array[1].cel"),
+])
+def test_cel_in_args_is_checked_where_it_is(compile_ws: Callable[..., Result], owner: Any, path: str) -> None:
+    """A CEL syntax error in an argument, at the top or nested in object/array, is reported at its
+    own path; refs and literals next to it are not mistaken for CEL."""
+    r = compile_ws(_wf(_bal(args={"owner": owner})))
+    assert r.plan is None
+    found = [d for d in r.diags if d.code == "AISC-CEL-001"]
+    assert [d.path for d in found] == [path]
