@@ -165,25 +165,36 @@ class _Checker:
             if val is None:
                 continue
             allow_self = key in ("assert", "until")
-            for vr_path, vr in _valuerefs(key, val, f"{n.path}.{key}"):
-                self.check_valueref_paths(vr, vr_path, self_id=n.id, allow_self=allow_self)
+            base = f"{n.path}.{key}"
+            if key == "args" and isinstance(val, dict):
+                for name, vr in val.items():
+                    self.check_valueref_paths(vr, base, key=name, self_id=n.id, allow_self=allow_self)
+            elif key == "calculated_overrides" and isinstance(val, dict):
+                for name, ov in val.items():
+                    if isinstance(ov, dict):
+                        self.check_valueref_paths(ov.get("expr"), base, key=name, suffix=".expr", self_id=n.id,
+                                                  allow_self=allow_self)
+            else:
+                self.check_valueref_paths(val, base, self_id=n.id, allow_self=allow_self)
 
-    def check_valueref_paths(self, vr: Any, base: str, *, self_id: str | None, allow_self: bool) -> None:
+    def check_valueref_paths(self, vr: Any, base: str, *, key: str | None = None, suffix: str = "",
+                             self_id: str | None, allow_self: bool) -> None:
+        """Check the paths ``vr`` reads. ``vr`` sits at ``base`` (+ ``[key]`` + ``suffix``); that
+        path is only built for a diagnostic."""
         for dotted, tag, p in _refs.ref_paths(vr):
-            path = base + p[1:]
             parts = dotted.split(".")
             root = parts[0]
             if tag == "ref" and root not in RUNTIME_ROOTS:
-                self.err("AISC-WF-023", f'ref "{dotted}" starts with unknown root "{root}"', path,
-                         "a ref starts with one of: " + ", ".join(RUNTIME_ROOTS))
+                self.err("AISC-WF-023", f'ref "{dotted}" starts with unknown root "{root}"',
+                         _at(base, key, suffix, p), "a ref starts with one of: " + ", ".join(RUNTIME_ROOTS))
                 continue
             if root == "inputs" and len(parts) >= 2 and parts[1] not in self.inputs:
                 sev = "warning" if self.ws.is_skeleton else "error"
-                self.err("AISC-WF-012", f'Input not declared: "inputs.{parts[1]}"', path,
+                self.err("AISC-WF-012", f'Input not declared: "inputs.{parts[1]}"', _at(base, key, suffix, p),
                          f'declare it under the workflow\'s inputs (inputs: {{{parts[1]}: {{type: ...}}}})',
                          severity=sev)
             elif root == "nodes" and len(parts) >= 2:
-                self.check_node_path(parts, path, self_id=self_id, allow_self=allow_self)
+                self.check_node_path(parts, _at(base, key, suffix, p), self_id=self_id, allow_self=allow_self)
 
     def check_node_path(self, parts: list[str], path: str, *, self_id: str | None, allow_self: bool) -> None:
         target_id = parts[1]
@@ -401,12 +412,9 @@ def _implicit(key: str, val: Any) -> list[str]:
     return list(_refs.node_refs(val))
 
 
-def _valuerefs(key: str, val: Any, base: str) -> list[tuple[str, Any]]:
-    if key == "args" and isinstance(val, dict):
-        return [(pk(base, k), v) for k, v in val.items()]
-    if key == "calculated_overrides" and isinstance(val, dict):
-        return [(pk(base, k) + ".expr", ov.get("expr")) for k, ov in val.items() if isinstance(ov, dict)]
-    return [(base, val)]
+def _at(base: str, key: str | None, suffix: str, p: str) -> str:
+    """The $-path of a ValueRef leaf: ``base`` + ``[key]`` + ``suffix`` + its path inside the ValueRef."""
+    return (base if key is None else pk(base, key)) + suffix + p[1:]
 
 
 def _overrides(raw: Mapping[str, Any]) -> dict[str, Any]:
