@@ -391,7 +391,7 @@ class _Checker:
         if not isinstance(outputs, dict):
             return
         for name, val in outputs.items():
-            self.check_valueref_paths(val, pk("$.outputs", name), self_id=None, allow_self=True)
+            self.check_valueref_paths(val, "$.outputs", key=name, self_id=None, allow_self=True)
 
 
 # ---------------------------------------------------------------------- helpers

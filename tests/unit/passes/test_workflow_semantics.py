@@ -187,12 +187,13 @@ def test_cel_in_args_is_checked_where_it_is(compile_ws: Callable[..., Result], o
 
 def test_reference_errors_point_at_the_leaf(compile_ws: Callable[..., Result]) -> None:
     """Reference checks name the path of the offending leaf: inside an argument (also
-    nested), a calculated override's expr, and a condition."""
+    nested), a calculated override's expr, a condition and a workflow output."""
     wf = _wf(
         _bal("a", args={"owner": {"object": {"x": {"ref": "inputs.nope"}}}}),
         node("s", "swap", args={"token": lit_asset(), "amount": {"ref": "inputs.gone"}},
              calculated_overrides={"approval_atomic": {"expr": {"cel": "nodes.zz.outputs.x"}}},
              condition={"cel": "bogus.x > 0 || inputs.missing"}),
+        outputs={"total": {"ref": "inputs.absent"}},
     )
     r = compile_ws(wf)
     got = sorted((d.code, d.path) for d in r.diags if d.code in ("AISC-WF-012", "AISC-WF-013"))
@@ -200,5 +201,6 @@ def test_reference_errors_point_at_the_leaf(compile_ws: Callable[..., Result]) -
         ("AISC-WF-012", "$.nodes[0].args.owner.object.x.ref"),
         ("AISC-WF-012", "$.nodes[1].args.amount.ref"),
         ("AISC-WF-012", "$.nodes[1].condition.cel"),
+        ("AISC-WF-012", "$.outputs.total.ref"),
         ("AISC-WF-013", "$.nodes[1].calculated_overrides.approval_atomic.expr.cel"),
     ]
