@@ -52,7 +52,7 @@ def check_compensations(ws: Workspace, an: Analysis) -> list[Diagnostic]:
     entries = list(_entries(ws, diags))
     if not entries:
         return diags
-    from aisc.passes.numeric_literals import _node_args, _protocol_target
+    from aisc.passes.numeric_literals import _node_args, protocol_target_diags
     from aisc.passes.workflow_semantics import _cel_diags, _Checker
 
     wf = ws.workflow
@@ -75,7 +75,7 @@ def check_compensations(ws: Workspace, an: Analysis) -> list[Diagnostic]:
         key = (info.protocol, info.target_name, info.spec_key)
         if key not in seen_targets and info.protocol_doc is not None:
             seen_targets.add(key)
-            diags.extend(_protocol_target(info, info.protocol_doc))
+            diags.extend(protocol_target_diags(info))
     diags.extend(checker.diags)
     return diags
 

@@ -50,6 +50,9 @@ class Doc:
 
     _spans: dict[str, Span | None] = attrs.field(factory=dict, repr=False)
     _protocol_key: object = attrs.field(default=_UNSET, repr=False, init=False)
+    memo: dict[Any, Any] = attrs.field(factory=dict, repr=False, init=False)
+    """Results a pass derives from this document alone (its data never changes once loaded), kept
+    for the next compilation that reuses the document (``aisc compile DIR``, a compile server)."""
 
     def span(self, path: str) -> Span | None:
         if path in self._spans:

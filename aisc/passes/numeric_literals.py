@@ -40,8 +40,20 @@ def check_numeric_literals(ws: Workspace, an: Analysis) -> list[Diagnostic]:
         key = (n.protocol, n.target_name, n.spec_key)
         if key not in seen:
             seen.add(key)
-            diags.extend(_protocol_target(n, n.protocol_doc))
+            diags.extend(protocol_target_diags(n))
     return diags
+
+
+def protocol_target_diags(n: NodeInfo) -> tuple[Diagnostic, ...]:
+    """The literal checks of the action/query a node uses, in its protocol. They depend on the
+    protocol document alone, so they are remembered on it (:attr:`Doc.memo`)."""
+    doc = n.protocol_doc
+    assert doc is not None and n.target is not None
+    key = ("numeric_literals", n.is_action, n.target_name, n.spec_key)
+    found: tuple[Diagnostic, ...] | None = doc.memo.get(key)
+    if found is None:
+        found = doc.memo[key] = tuple(_protocol_target(n, doc))
+    return found
 
 
 _TYPES_CACHE: dict[int, tuple[Any, dict[str, str]]] = {}
