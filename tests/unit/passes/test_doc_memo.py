@@ -8,6 +8,23 @@ from aisc.diagnostics import CompilationFailed, Diagnostic
 from aisc.frontend import load_text
 from aisc.passes.model import Options
 
+
+def _query(name: str, extra_param: str) -> str:
+    return f"""  {name}:
+    description: "{name}"
+    params: [{{ name: owner, type: address, description: "o" }}{extra_param}]
+    returns: [{{ name: balance, type: uint256 }}]
+    execution:
+      "eip155:*":
+        type: evm_read
+        to: {{ ref: "contracts.token" }}
+        abi: {{ type: "function", name: "balanceOf", inputs: [{{ name: owner, type: address }}],
+               outputs: [{{ name: balance, type: uint256 }}] }}
+        args: {{ owner: {{ ref: "params.owner" }} }}
+"""
+
+
+# "bad" has a YAML number as a uint256 default (AISC-NUM-005, on line 10); "good" has no literal.
 PROTOCOL = """schema: "ais/0.0.2"
 meta: { protocol: memo, version: "1.0.0" }
 deployments:
@@ -15,29 +32,7 @@ deployments:
     contracts: { token: "0x1111111111111111111111111111111111111111" }
 actions: {}
 queries:
-  bad:
-    description: "a YAML number as a uint256 default"
-    params: [{ name: owner, type: address, description: "o" }, { name: n, type: uint256, description: "n", default: 5 }]
-    returns: [{ name: balance, type: uint256 }]
-    execution:
-      "eip155:*":
-        type: evm_read
-        to: { ref: "contracts.token" }
-        abi: { type: "function", name: "balanceOf", inputs: [{ name: owner, type: address }],
-               outputs: [{ name: balance, type: uint256 }] }
-        args: { owner: { ref: "params.owner" } }
-  good:
-    description: "no literal problem"
-    params: [{ name: owner, type: address, description: "o" }]
-    returns: [{ name: balance, type: uint256 }]
-    execution:
-      "eip155:*":
-        type: evm_read
-        to: { ref: "contracts.token" }
-        abi: { type: "function", name: "balanceOf", inputs: [{ name: owner, type: address }],
-               outputs: [{ name: balance, type: uint256 }] }
-        args: { owner: { ref: "params.owner" } }
-"""
+""" + _query("bad", ', { name: n, type: uint256, description: "n", default: 5 }') + _query("good", "")
 
 
 def _flow(query: str) -> str:
