@@ -284,7 +284,7 @@ class Compilation:
             if isinstance(ld, LoadedDocument):
                 out.extend(ld.diagnostics)
                 if ld.kind == "protocol" and ld.document is not None and ld.ok:
-                    out.extend(_protocol_semantics(ld, check_protocol))
+                    out.extend(_protocol_semantics(d, ld, check_protocol))
         if self.pack_path is not None and ws.pack is None and not any(
             _real(d.file) == _real(self.pack_path) for d in self.documents if d.kind == "pack"
         ):
@@ -460,21 +460,15 @@ def plan_text(plan: Mapping[str, Any]) -> str:
 # ---------------------------------------------------------------------- workspace building
 
 
-# Per-document caches keyed by id() with a weak reference to confirm identity (LoadedDocument is an
-# attrs class with value equality, so it cannot be a dict key itself).
-_DOC_CACHE: dict[int, tuple[Any, Doc, list[Diagnostic] | None]] = {}
-
-
-def _cache_entry(d: LoadedDocument) -> tuple[Any, Doc, list[Diagnostic] | None] | None:
-    hit = _DOC_CACHE.get(id(d))
-    if hit is not None and hit[0]() is d:
-        return hit
-    return None
+# The Doc of each loaded document (with what passes remember on it, Doc.remember), keyed by id() with
+# a weak reference to confirm identity (LoadedDocument is an attrs class with value equality, so it
+# cannot be a dict key itself).
+_DOC_CACHE: dict[int, tuple[Any, Doc]] = {}
 
 
 def _wrap(d: LoadedDocument) -> Doc:
-    hit = _cache_entry(d)
-    if hit is not None:
+    hit = _DOC_CACHE.get(id(d))
+    if hit is not None and hit[0]() is d:
         return hit[1]
     doc = Doc(file=d.file, kind=d.kind or "unknown", raw=d.raw,
               span_lookup=functools.partial(_span_of, d), loaded=d)
@@ -484,7 +478,7 @@ def _wrap(d: LoadedDocument) -> Doc:
         return doc
     if len(_DOC_CACHE) > 50_000:
         _DOC_CACHE.clear()
-    _DOC_CACHE[id(d)] = (ref, doc, None)
+    _DOC_CACHE[id(d)] = (ref, doc)
     return doc
 
 
@@ -584,17 +578,13 @@ def _node_infos(ws: Workspace, options: Options) -> list[NodeInfo]:
     return out
 
 
-def _protocol_semantics(ld: LoadedDocument, check: Any) -> list[Diagnostic]:
-    hit = _cache_entry(ld)
-    if hit is not None and hit[2] is not None:
-        return list(hit[2])
-    found = check(ld.document)
-    result = [d if d.span is not None else attrs.evolve(d, span=span_at(ld, d.path or "$", nearest=True))
-              for d in found]
-    hit = _cache_entry(ld)
-    if hit is not None:
-        _DOC_CACHE[id(ld)] = (hit[0], hit[1], result)
-    return list(result)
+def _protocol_semantics(doc: Doc, ld: LoadedDocument, check: Any) -> tuple[Diagnostic, ...]:
+    """The protocol checks of a loaded protocol (``doc`` wraps ``ld``), remembered on the document."""
+    def compute() -> tuple[Diagnostic, ...]:
+        return tuple(d if d.span is not None else attrs.evolve(d, span=span_at(ld, d.path or "$", nearest=True))
+                     for d in check(ld.document))
+
+    return doc.remember("protocol_semantics", compute)
 
 
 def _workspace_json(ws: Workspace) -> dict[str, Any]:

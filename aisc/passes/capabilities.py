@@ -122,19 +122,10 @@ def _execution_caps(n: NodeInfo, engine: set[str], ws: Workspace) -> list[Diagno
     return out
 
 
-_CEL_CACHE: dict[tuple[int, int], tuple[Any, Any, list[tuple[str, str]]]] = {}
-
-
 def _cached_target_cel(n: NodeInfo) -> list[tuple[str, str]]:
-    key = (id(n.target), id(n.spec))
-    hit = _CEL_CACHE.get(key)
-    if hit is not None and hit[0] is n.target and hit[1] is n.spec:
-        return hit[2]
-    found = list(_target_cel(n))
-    if len(_CEL_CACHE) > 4096:
-        _CEL_CACHE.clear()
-    _CEL_CACHE[key] = (n.target, n.spec, found)
-    return found
+    """:func:`_target_cel`, remembered on the protocol document."""
+    assert n.protocol_doc is not None
+    return n.protocol_doc.remember(("target_cel", n.is_action, n.target_name, n.spec_key), _target_cel, n)
 
 
 def _max_uint256(n: NodeInfo, doc: Doc, engine: set[str]) -> list[Diagnostic]:
@@ -152,20 +143,24 @@ def _max_uint256(n: NodeInfo, doc: Doc, engine: set[str]) -> list[Diagnostic]:
     return out
 
 
-def _target_cel(n: NodeInfo) -> Iterable[tuple[str, str]]:
+def _target_cel(n: NodeInfo) -> list[tuple[str, str]]:
+    """``($-path, CEL text)`` of every expression in the action/query a node uses, as it runs on the
+    node's chain."""
     assert n.target is not None
     base = n.target_path or "$"
+    out: list[tuple[str, str]] = []
     cf = n.target.get("calculated_fields")
     if isinstance(cf, dict):
         for name, fdef in cf.items():
             if isinstance(fdef, dict):
-                yield from _cels(fdef.get("expr"), pk(f"{base}.calculated_fields", name) + ".expr")
+                out.extend(_cels(fdef.get("expr"), pk(f"{base}.calculated_fields", name) + ".expr"))
     hc = n.target.get("hard_constraints")
     if isinstance(hc, dict):
         for k, v in hc.items():
-            yield from _cels(v, pk(f"{base}.hard_constraints", k))
+            out.extend(_cels(v, pk(f"{base}.hard_constraints", k)))
     if n.spec is not None:
-        yield from _spec_cels(n.spec, pk(f"{base}.execution", n.spec_key))
+        out.extend(_spec_cels(n.spec, pk(f"{base}.execution", n.spec_key)))
+    return out
 
 
 def _spec_cels(spec: Any, path: str) -> Iterable[tuple[str, str]]:

@@ -15,8 +15,8 @@ calculated-field orders, runtime guards, detect provider choices); the lowering 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, TypeVar
 
 import attrs
 
@@ -25,7 +25,7 @@ from aisc.ir.codec import path_key
 from aisc.reprs import install_reprs
 
 SpanLookup = Callable[[str], Span | None]
-_UNSET: Any = object()
+_T = TypeVar("_T")
 
 
 def pk(path: str, key: object) -> str:
@@ -49,10 +49,7 @@ class Doc:
     """The front end's LoadedDocument (None for documents built in code)."""
 
     _spans: dict[str, Span | None] = attrs.field(factory=dict, repr=False)
-    _protocol_key: object = attrs.field(default=_UNSET, repr=False, init=False)
-    memo: dict[Any, Any] = attrs.field(factory=dict, repr=False, init=False)
-    """Results a pass derives from this document alone (its data never changes once loaded), kept
-    for the next compilation that reuses the document (``aisc compile DIR``, a compile server)."""
+    _memo: dict[Hashable, Any] = attrs.field(factory=dict, repr=False, init=False)
 
     def span(self, path: str) -> Span | None:
         if path in self._spans:
@@ -65,6 +62,16 @@ class Doc:
             self._spans[path] = found
         return found
 
+    def remember(self, key: Hashable, compute: Callable[..., _T], *args: Any) -> _T:
+        """``compute(*args)``, once per document and ``key``: for results derived from this document
+        alone (its data never changes once loaded). A compilation that reuses the loaded document
+        (``aisc compile DIR``, the bridge, a compile server) gets them from here."""
+        try:
+            return self._memo[key]  # type: ignore[no-any-return]
+        except KeyError:
+            got = self._memo[key] = compute(*args)
+            return got
+
     def get(self, key: str, default: Any = None) -> Any:
         return self.raw.get(key, default) if isinstance(self.raw, dict) else default
 
@@ -73,10 +80,7 @@ def protocol_key(doc: Doc) -> str | None:
     """``"<protocol>@<version>"`` of a protocol document, or None when its meta is unusable.
 
     Remembered on the document (a compiler reuses its Doc per loaded document, and asks often)."""
-    got = doc._protocol_key
-    if got is _UNSET:
-        got = doc._protocol_key = _protocol_key(doc)
-    return got  # type: ignore[return-value]
+    return doc.remember("protocol_key", _protocol_key, doc)
 
 
 def _protocol_key(doc: Doc) -> str | None:

@@ -46,36 +46,28 @@ def check_numeric_literals(ws: Workspace, an: Analysis) -> list[Diagnostic]:
 
 def protocol_target_diags(n: NodeInfo) -> tuple[Diagnostic, ...]:
     """The literal checks of the action/query a node uses, in its protocol. They depend on the
-    protocol document alone, so they are remembered on it (:attr:`Doc.memo`)."""
+    protocol document alone, so they are remembered on it (:meth:`Doc.remember`)."""
     doc = n.protocol_doc
     assert doc is not None and n.target is not None
-    key = ("numeric_literals", n.is_action, n.target_name, n.spec_key)
-    found: tuple[Diagnostic, ...] | None = doc.memo.get(key)
-    if found is None:
-        found = doc.memo[key] = tuple(_protocol_target(n, doc))
-    return found
+    return doc.remember(("numeric_literals", n.is_action, n.target_name, n.spec_key), _protocol_target, n, doc)
 
 
-_TYPES_CACHE: dict[int, tuple[Any, dict[str, str]]] = {}
+def _param_types(n: NodeInfo) -> dict[str, str]:
+    """Param name → type of the action/query a node uses (remembered on its protocol)."""
+    assert n.protocol_doc is not None and n.target is not None
+    return n.protocol_doc.remember(("param_types", n.is_action, n.target_name), _types_of_params, n.target)
 
 
-def _param_types(target: Mapping[str, Any]) -> dict[str, str]:
-    hit = _TYPES_CACHE.get(id(target))
-    if hit is not None and hit[0] is target:
-        return hit[1]
+def _types_of_params(target: Mapping[str, Any]) -> dict[str, str]:
     params = target.get("params")
-    out = ({str(p["name"]): str(p.get("type")) for p in params if isinstance(p, dict) and "name" in p}
-           if isinstance(params, list) else {})
-    if len(_TYPES_CACHE) > 4096:
-        _TYPES_CACHE.clear()
-    _TYPES_CACHE[id(target)] = (target, out)
-    return out
+    return ({str(p["name"]): str(p.get("type")) for p in params if isinstance(p, dict) and "name" in p}
+            if isinstance(params, list) else {})
 
 
 def _node_args(n: NodeInfo, wf: Doc) -> list[Diagnostic]:
     if n.target is None:
         return []
-    types = _param_types(n.target)
+    types = _param_types(n)
     args = n.raw.get("args")
     if not isinstance(args, dict):
         return []
@@ -113,7 +105,7 @@ def _check_value(type_: Any, value: Any, doc: Doc, path: str, code: str, what: s
     return []
 
 
-def _protocol_target(n: NodeInfo, doc: Doc) -> list[Diagnostic]:
+def _protocol_target(n: NodeInfo, doc: Doc) -> tuple[Diagnostic, ...]:
     """Literals inside the used action/query: param defaults and execution fields."""
     assert n.target is not None
     out: list[Diagnostic] = []
@@ -132,7 +124,7 @@ def _protocol_target(n: NodeInfo, doc: Doc) -> list[Diagnostic]:
                     out.extend(_spec(step["execution"], doc, f"{spec_path}.steps[{i}].execution"))
         else:
             out.extend(_spec(n.spec, doc, spec_path))
-    return out
+    return tuple(out)
 
 
 def _spec(spec: Mapping[str, Any], doc: Doc, path: str) -> list[Diagnostic]:

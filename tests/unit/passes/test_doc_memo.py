@@ -1,4 +1,4 @@
-"""Protocol-level results remembered on the document (Doc.memo) are per action/query and execution,
+"""Protocol-level results remembered on the document (Doc.remember) are per action/query and execution,
 and a compilation that reuses a loaded protocol reports exactly what a fresh one does."""
 
 from __future__ import annotations
