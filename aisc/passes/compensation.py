@@ -53,7 +53,7 @@ def check_compensations(ws: Workspace, an: Analysis) -> list[Diagnostic]:
     if not entries:
         return diags
     from aisc.passes.numeric_literals import _node_args, protocol_target_diags
-    from aisc.passes.workflow_semantics import _cel_diags, _Checker
+    from aisc.passes.workflow_semantics import _Checker
 
     wf = ws.workflow
     checker = _Checker(ws, an)
@@ -63,14 +63,9 @@ def check_compensations(ws: Workspace, an: Analysis) -> list[Diagnostic]:
     for e in entries:
         info = e.info
         checker.check_args(info)
-        args = e.raw.get("args") or {}
-        for name, vr in args.items():
-            p = pk(f"{e.path}.args", name)
-            checker.check_valueref_paths(vr, p, self_id=e.node.id, allow_self=True)
-            for tag, val, lp in _refs.leaves(vr, "$"):
-                if tag == "cel" and isinstance(val, str):
-                    full = p + lp[1:]
-                    diags.extend(_cel_diags(val, wf.span(full), full, want_bool=False))
+        checker.check_arg_cel(info)
+        for name, vr in (e.raw.get("args") or {}).items():
+            checker.check_valueref_paths(vr, f"{e.path}.args", key=name, self_id=e.node.id, allow_self=True)
         diags.extend(_node_args(info, wf))
         key = (info.protocol, info.target_name, info.spec_key)
         if key not in seen_targets and info.protocol_doc is not None:

@@ -55,6 +55,7 @@ class _Checker:
         for n in nodes:
             self.check_node_refs(n)
             self.check_control(n)
+            self.check_arg_cel(n)
             self.check_args(n)
             self.check_calculated(n)
         self.check_outputs()
@@ -259,18 +260,36 @@ class _Checker:
         if "assert_message" in n.raw and "assert" not in n.raw:
             self.err("AISC-WF-022", f'node "{n.id}" has assert_message but no assert', f"{n.path}.assert_message",
                      "add an assert or remove assert_message", severity="warning")
+
+    # ------------------------------------------------------------------ args vs params
+
+    def check_arg_cel(self, n: NodeInfo) -> None:
+        """The CEL in a node's arguments, one walk per argument: every expression is checked (syntax,
+        roots, functions), and one feeding an ``address`` param must not be built with ``+`` (R059:
+        it would be string concatenation)."""
         args = n.raw.get("args")
         if not isinstance(args, dict):
             return
+        declared = self._declared(n.target) if n.target is not None else {}
         for name, vr in args.items():
             if type(vr) is dict and len(vr) == 1 and ("ref" in vr or "lit" in vr):
                 continue  # no CEL in a single ref or literal
+            param = declared.get(name)
+            is_address = param is not None and param.get("type") == "address"
             for tag, val, p in _refs.leaves(vr, "$"):
-                if tag == "cel" and isinstance(val, str):
-                    full = pk(f"{n.path}.args", name) + p[1:]
-                    self.diags.extend(_cel_diags(val, self.wf.span(full), full, want_bool=False))
+                if tag != "cel" or not isinstance(val, str):
+                    continue
+                full = pk(f"{n.path}.args", name) + p[1:]
+                self.diags.extend(_cel_diags(val, self.wf.span(full), full, want_bool=False))
+                if not is_address:
+                    continue
+                from aisc.eval.static import uses_plus
 
-    # ------------------------------------------------------------------ args vs params
+                if uses_plus(val):
+                    self.err("AISC-WF-039", f'address param "{name}" of {n.protocol}/{n.target_name} is built '
+                             f"with '+' here: {val!r} (R059)", full,
+                             "pass the address itself (a ref to an input or a node output, or a literal); AIS "
+                             "CEL does not build addresses by concatenation")
 
     def check_args(self, n: NodeInfo) -> None:
         if n.target is None:
@@ -283,28 +302,10 @@ class _Checker:
                 self.err("AISC-WF-026", f'{n.protocol}/{n.target_name} has no param "{name}"',
                          pk(f"{n.path}.args", name),
                          "params: " + (", ".join(sorted(str(k) for k in declared)) or "none"))
-            elif declared[name].get("type") == "address":
-                self._check_address_arg(n, name, args[name])
         for name, p in declared.items():
             if p.get("required") is True and "default" not in p and name not in args:
                 self.err("AISC-WF-027", f'required param "{name}" of {n.protocol}/{n.target_name} is not set',
                          f"{n.path}.args", f"add args.{name}: {{ref: ...}} or {{lit: ...}}")
-
-    def _check_address_arg(self, n: NodeInfo, name: str, vr: Any) -> None:
-        """R059: no address built with ``+`` (string concatenation) in CEL."""
-        if isinstance(vr, dict) and len(vr) == 1 and ("ref" in vr or "lit" in vr):
-            return  # the common case: no CEL at all
-        for tag, val, p in _refs.leaves(vr, "$"):
-            if tag != "cel" or not isinstance(val, str):
-                continue
-            from aisc.eval.static import uses_plus
-
-            if uses_plus(val):
-                path = pk(f"{n.path}.args", name) + p[1:]
-                self.err("AISC-WF-039", f'address param "{name}" of {n.protocol}/{n.target_name} is built with '
-                         f"'+' here: {val!r} (R059)", path,
-                         "pass the address itself (a ref to an input or a node output, or a literal); AIS CEL "
-                         "does not build addresses by concatenation")
 
     def _declared(self, target: Mapping[str, Any]) -> dict[Any, Mapping[str, Any]]:
         cache = self.__dict__.setdefault("_declared_cache", {})
