@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import heapq
 import threading
-import time
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -268,7 +267,7 @@ def restore(engine: Engine, snapshot: Mapping[str, Any], *, incremental: bool = 
         engine.root.update({k: v for k, v in root.items()})
     engine.confirmed = {str(x) for x in snapshot.get("confirmed") or ()}
     complete: set[str] = set()
-    now, wall_ms = engine.opts.clock(), time.time() * 1000
+    now, offset = engine.opts.clock(), engine._wall_offset()
     for nid, ns in nodes.items():
         r = engine.runs[nid]
         r.attempts = int(ns.get("attempts") or 0)
@@ -282,9 +281,9 @@ def restore(engine: Engine, snapshot: Mapping[str, Any], *, incremental: bool = 
             # a polling node between attempts: it waits out the rest of its interval (docs/durability.md)
             r.state = "waiting"
             r.error = r.failure = r.pause = None
-            r.next_attempt_at = now + max(0.0, wait["next_attempt_at_ms"] - wall_ms) / 1000
+            r.next_attempt_at = max(now, engine._clock_at(wait["next_attempt_at_ms"], offset))  # past due: now
             if _is_ms(wait.get("started_at_ms")):
-                r.started_at = now - max(0.0, wall_ms - wait["started_at_ms"]) / 1000
+                r.started_at = min(now, engine._clock_at(wait["started_at_ms"], offset))
             heapq.heappush(engine._timers, (r.next_attempt_at, r.index))
         else:
             if st != "pending" or r.error is not None or ns.get("pause") is not None:

@@ -253,9 +253,18 @@ class Engine:
             "nodes": {nid: self._node_entry(r) for nid, r in self.runs.items()},
         }
 
-    def _wall_ms(self, t: float) -> int:
-        """A time of the engine's clock (monotonic, per process) as wall-clock ms since the epoch."""
-        return int((time.time() + (t - self.opts.clock())) * 1000)
+    def _wall_offset(self) -> float:
+        """Wall-clock seconds since the epoch minus the engine's clock (monotonic, per process), read
+        once: times converted with one offset keep their exact differences."""
+        return time.time() - self.opts.clock()
+
+    def _wall_ms(self, t: float, offset: float | None = None) -> int:
+        """A time of the engine's clock as wall-clock ms since the epoch."""
+        return int((t + (self._wall_offset() if offset is None else offset)) * 1000)
+
+    def _clock_at(self, wall_ms: int, offset: float) -> float:
+        """The inverse of :meth:`_wall_ms`: wall-clock ms since the epoch as a time of the engine's clock."""
+        return wall_ms / 1000 - offset
 
     def _node_entry(self, r: NodeRun) -> dict[str, Any]:
         e: dict[str, Any] = {"state": r.state, "attempts": r.attempts, "intents": list(r.intents)}
@@ -263,9 +272,10 @@ class Engine:
             # a polling node's timer, as wall-clock ms (the engine's clock is monotonic and does not
             # survive the process): a resume waits out the rest of the interval and keeps counting
             # timeout_ms from the node's first attempt
-            wait = {"next_attempt_at_ms": self._wall_ms(r.next_attempt_at)}
+            offset = self._wall_offset()
+            wait = {"next_attempt_at_ms": self._wall_ms(r.next_attempt_at, offset)}
             if r.started_at is not None:
-                wait["started_at_ms"] = self._wall_ms(r.started_at)
+                wait["started_at_ms"] = self._wall_ms(r.started_at, offset)
             e["wait"] = wait
         if r.error:
             e["error"] = r.error
