@@ -104,6 +104,15 @@ NEGATIVE = [
     ("duplicate-id", _plan(_node(), _node()), "$.nodes[1].id"),
     ("unknown-dep", _plan(_node(deps=["zz"])), "$.nodes[0].deps[0]"),
     ("extensions-not-object", _plan(_node(extensions=[])), "$.nodes[0].extensions"),
+    # one-key ValueRefs the check-only decoder accepts without building them: the edges of that test
+    ("param-empty-ref", _plan(_node(bindings={"params": {"x": {"ref": ""}}})), "$.nodes[0].bindings.params.x.ref"),
+    ("param-cel-not-str", _plan(_node(bindings={"params": {"x": {"cel": 5}}})), "$.nodes[0].bindings.params.x.cel"),
+    ("condition-empty-cel", _plan(_node(condition={"cel": ""})), "$.nodes[0].condition.cel"),
+    ("assert-unknown-tag", _plan(_node(**{"assert": {"reff": "a"}})), "$.nodes[0].assert"),
+    ("exec-arg-empty-ref", _plan(_node(execution={**_node()["execution"], "args": {"x": {"ref": ""}}})),
+     "$.nodes[0].execution.args.x.ref"),
+    ("source-node-id-int", _plan(_node(source={"node_id": 1})), "$.nodes[0].source.node_id"),
+    ("retry-ext-list", _plan(_node(retry={"interval_ms": 1, "extensions": []})), "$.nodes[0].retry.extensions"),
 ]
 
 
@@ -158,6 +167,22 @@ def test_check_only_keeps_the_error_order_of_the_full_decoder() -> None:
         check_plan_json(obj)
     assert full.value.path == check.value.path == "$.nodes[2].kind"
     assert check_plan_json(_golden()) is None
+
+
+def test_check_only_accepts_what_the_decoder_accepts() -> None:
+    """Every ValueRef form, built or only checked: the golden plan, and a node using all of them."""
+    node = _node(deps=["z"], condition={"lit": False}, until={"cel": "true"}, timeout_ms=5,
+                 **{"assert": {"ref": "nodes.a.outputs.x"}, "assert_message": "m"},
+                 retry={"interval_ms": 1, "max_attempts": 2, "backoff": "fixed", "extensions": {}},
+                 bindings={"params": {"l": {"lit": None}, "r": {"ref": "inputs.x"}, "c": {"cel": "1 + 1"},
+                                      "o": {"object": {"k": {"lit": 1}}}}},
+                 writes=[{"path": "nodes.a.outputs"}, {"path": "x", "mode": "merge", "extensions": {}}],
+                 source={"workflow": {"name": "w", "version": "1"}, "node_id": "a", "step_id": "s"},
+                 extensions={"aisc": {}})
+    decoded = plan_from_json(_plan(_node(id="z"), node)).nodes[1]
+    assert decoded.params["o"] == plan_from_json(_plan(_node(id="z"), node)).nodes[1].params["o"]
+    assert check_plan_node(node, 1) == ("a", ("z",)) == (decoded.id, decoded.dep_ids)
+    assert check_plan_json(_plan(_node(id="z"), node)) is None
 
 
 def test_plugin_execution_type_is_permissive() -> None:
