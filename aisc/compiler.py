@@ -29,7 +29,7 @@ import attrs
 from aisc import gcpause
 from aisc.diagnostics import CompilationFailed, Diagnostic, has_errors, register_source, sort_diagnostics
 from aisc.frontend import LoadedDocument, collect_paths, load_file, load_text, span_at
-from aisc.ir.chains import NoExecutionMatch, is_caip2, select_execution
+from aisc.ir.chains import NoExecutionMatch, is_caip2, select_execution, selected_key
 from aisc.ir.plan import (
     Plan,
     PlanError,
@@ -538,44 +538,66 @@ def _node_infos(ws: Workspace, options: Options) -> list[NodeInfo]:
     out: list[NodeInfo] = []
     if not isinstance(nodes_raw, list):
         return out
+    chains_ok: dict[str, bool] = {}
+    # (protocol, type, target name, chain) -> (protocol doc, target, spec, spec key): nodes of one
+    # workflow use a few targets on a few chains, each looked up once
+    lookups: dict[tuple[str, str, Any, str | None], tuple[Doc | None, Any, Any, str | None]] = {}
     for i, raw in enumerate(nodes_raw):
         if not isinstance(raw, dict):
             continue
         ntype = str(raw.get("type", ""))
         is_action = ntype == "action_ref"
         target_name = raw.get("action" if is_action else "query")
-        chain, source = None, None
-        if isinstance(raw.get("chain"), str):
-            chain, source = raw["chain"], "node"
+        if not isinstance(target_name, str):
+            target_name = None
+        chain, source = raw.get("chain"), None
+        if isinstance(chain, str):
+            source = "node"
         elif isinstance(default_chain, str):
             chain, source = default_chain, "workflow"
         elif options.default_chain is not None:
             chain, source = options.default_chain, "option"
-        if chain is not None and not is_caip2(chain):
+        else:
             chain = None
+        if chain is not None:
+            ok = chains_ok.get(chain)
+            if ok is None:
+                ok = chains_ok[chain] = is_caip2(chain)
+            if not ok:
+                chain = None
+        protocol = str(raw.get("protocol", ""))
+        key = (protocol, ntype, target_name, chain)
+        found = lookups.get(key)
+        if found is None:
+            found = lookups[key] = _lookup_target(ws, protocol, is_action, target_name, chain)
         info = NodeInfo(index=i, id=str(raw.get("id", "")), raw=raw, path=f"$.nodes[{i}]", type=ntype,
-                        protocol=str(raw.get("protocol", "")),
-                        target_name=target_name if isinstance(target_name, str) else None,
-                        chain=chain, chain_source=source)
-        pdoc = ws.protocols.get(info.protocol)
-        if pdoc is not None:
-            info.protocol_doc = pdoc
-            block = pdoc.get("actions" if is_action else "queries")
-            target = block.get(info.target_name) if isinstance(block, dict) and info.target_name else None
-            if isinstance(target, dict):
-                info.target = target
-                execution = target.get("execution")
-                if chain is not None and isinstance(execution, dict):
-                    try:
-                        spec = select_execution(execution, chain)
-                    except NoExecutionMatch:
-                        spec = None
-                    if isinstance(spec, dict):
-                        info.spec = spec
-                        info.spec_key = next(k for k in (chain, f"{chain.split(':', 1)[0]}:*", "*")
-                                             if k in execution)
+                        protocol=protocol, target_name=target_name, chain=chain, chain_source=source)
+        info.protocol_doc, info.target, info.spec, info.spec_key = found
         out.append(info)
     return out
+
+
+def _lookup_target(ws: Workspace, protocol: str, is_action: bool, target_name: str | None,
+                   chain: str | None) -> tuple[Doc | None, Any, Any, str | None]:
+    """A node's protocol document, target (action or query), execution spec for its chain and that
+    spec's key in the execution block; None for each one not found."""
+    pdoc = ws.protocols.get(protocol)
+    if pdoc is None:
+        return None, None, None, None
+    block = pdoc.get("actions" if is_action else "queries")
+    target = block.get(target_name) if isinstance(block, dict) and target_name else None
+    if not isinstance(target, dict):
+        return pdoc, None, None, None
+    execution = target.get("execution")
+    if chain is None or not isinstance(execution, dict):
+        return pdoc, target, None, None
+    try:
+        spec = select_execution(execution, chain)
+    except NoExecutionMatch:
+        return pdoc, target, None, None
+    if not isinstance(spec, dict):
+        return pdoc, target, None, None
+    return pdoc, target, spec, selected_key(execution, chain)
 
 
 def _protocol_semantics(doc: Doc, ld: LoadedDocument, check: Any) -> tuple[Diagnostic, ...]:
