@@ -103,22 +103,23 @@ class _Static:
         self.n = n
         self.use_defaults = use_defaults
         self.via_input = False
-        self.contracts = _contracts(n)
         inputs = ws.workflow.get("inputs")
         self.inputs: Mapping[str, Any] = inputs if isinstance(inputs, dict) else {}
         args = n.raw.get("args")
         self.args: Mapping[str, Any] = args if isinstance(args, dict) else {}
-        params = n.target.get("params") if n.target is not None else None
-        self.params: dict[str, Mapping[str, Any]] = (
-            {str(p["name"]): p for p in params if isinstance(p, dict) and "name" in p}
-            if isinstance(params, list) else {})
+        # what comes from the protocol alone is remembered on its document (read-only here)
+        pdoc, target = n.protocol_doc, n.target
+        self.contracts: Mapping[str, Any] = (
+            pdoc.remember(("contracts", n.chain), _contracts, pdoc, n.chain)
+            if pdoc is not None and n.chain is not None else {})
+        self.params: Mapping[str, Mapping[str, Any]] = {}
+        self.calc: Mapping[str, Any] = {}
+        if pdoc is not None and target is not None:
+            self.params, self.calc = pdoc.remember(("static_scope", n.is_action, n.target_name), _target_scope, target)
         overrides = n.raw.get("calculated_overrides")
-        fields = n.target.get("calculated_fields") if n.target is not None else None
-        self.calc: dict[str, Any] = {}
-        if isinstance(fields, dict):
-            self.calc.update({str(k): v.get("expr") for k, v in fields.items() if isinstance(v, dict)})
         if isinstance(overrides, dict):
-            self.calc.update({str(k): ("wf", v.get("expr")) for k, v in overrides.items() if isinstance(v, dict)})
+            self.calc = {**self.calc,
+                         **{str(k): ("wf", v.get("expr")) for k, v in overrides.items() if isinstance(v, dict)}}
         self.depth = 0
 
     # scope "wf": inputs, nodes, ctx, contracts; scope "proto": params, calculated, contracts, ctx, query
@@ -231,16 +232,26 @@ def _set(root: dict[str, Any], parts: list[str], v: Any) -> None:
     cur[parts[-1]] = v
 
 
-def _contracts(n: NodeInfo) -> dict[str, Any]:
-    if n.protocol_doc is None or n.chain is None:
-        return {}
-    deps = n.protocol_doc.get("deployments")
+def _contracts(pdoc: Doc, chain: str) -> dict[str, Any]:
+    """The protocol's contracts deployed on ``chain`` (``{}`` when it has no deployment there)."""
+    deps = pdoc.get("deployments")
     if not isinstance(deps, list):
         return {}
     for d in deps:
-        if isinstance(d, dict) and d.get("chain") == n.chain and isinstance(d.get("contracts"), Mapping):
+        if isinstance(d, dict) and d.get("chain") == chain and isinstance(d.get("contracts"), Mapping):
             return dict(d["contracts"])
     return {}
+
+
+def _target_scope(target: Mapping[str, Any]) -> tuple[dict[str, Mapping[str, Any]], dict[str, Any]]:
+    """An action's or query's params by name and its calculated fields' expressions by name."""
+    params = target.get("params")
+    by_name: dict[str, Mapping[str, Any]] = (
+        {str(p["name"]): p for p in params if isinstance(p, dict) and "name" in p} if isinstance(params, list) else {})
+    fields = target.get("calculated_fields")
+    calc: dict[str, Any] = (
+        {str(k): v.get("expr") for k, v in fields.items() if isinstance(v, dict)} if isinstance(fields, dict) else {})
+    return by_name, calc
 
 
 # ---------------------------------------------------------------------- the pass

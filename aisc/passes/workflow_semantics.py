@@ -218,11 +218,7 @@ class _Checker:
         target = self.ws.nodes[self.index[target_id]]
         field = parts[3]
         if parts[2] == "outputs":
-            cache = self.__dict__.setdefault("_outputs_cache", {})
-            okey = (id(target.target), id(target.spec), target.is_action)
-            if okey not in cache:
-                cache[okey] = _output_keys(target)
-            allowed = cache[okey]
+            allowed = _output_keys(target)
             if allowed is not None and field not in allowed:
                 self.err("AISC-WF-014", f'{target.protocol}/{target.target_name} has no output "{field}" '
                          f'(node "{target_id}")', path,
@@ -437,19 +433,26 @@ def _calc_refs(expr: Any) -> set[str]:
     return out
 
 
-def _output_keys(n: NodeInfo) -> set[str] | None:
-    """The output keys a node can have, or None when they are open (no declared returns)."""
-    if n.target is None:
+def _output_keys(n: NodeInfo) -> frozenset[str] | None:
+    """The output keys a node can have, or None when they are open (no declared returns); remembered
+    on the protocol document per target and execution."""
+    if n.target is None or n.protocol_doc is None:
         return None
-    returns = n.target.get("returns")
+    composite = n.spec is not None and n.spec.get("type") == "composite"
+    return n.protocol_doc.remember(("output_keys", n.is_action, n.target_name, composite),
+                                   _target_output_keys, n.target, n.is_action, composite)
+
+
+def _target_output_keys(target: Mapping[str, Any], is_action: bool, composite: bool) -> frozenset[str] | None:
+    returns = target.get("returns")
     if not isinstance(returns, list) or not returns:
         return None
-    keys = {r.get("name") for r in returns if isinstance(r, dict) and isinstance(r.get("name"), str)}
-    if n.is_action:
+    keys = {str(r["name"]) for r in returns if isinstance(r, dict) and isinstance(r.get("name"), str)}
+    if is_action:
         keys |= EXECUTOR_OUTPUT_KEYS
-        if n.spec is not None and n.spec.get("type") == "composite":
+        if composite:
             keys.add("steps")
-    return {str(k) for k in keys}
+    return frozenset(keys)
 
 
 def _suggest(name: str, known: Mapping[str, Any]) -> str:

@@ -3,10 +3,16 @@ and a compilation that reuses a loaded protocol reports exactly what a fresh one
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from aisc.compiler import Compilation
 from aisc.diagnostics import CompilationFailed, Diagnostic
 from aisc.frontend import load_text
 from aisc.passes.model import Options
+
+from .conftest import PACK, lit_asset, node, workflow
+from .conftest import PROTOCOL as DEMO
 
 
 def _query(name: str, extra_param: str) -> str:
@@ -71,3 +77,78 @@ def test_reused_protocol_reports_what_a_fresh_one_does() -> None:
     assert _num(_diags(shared, "bad")) == first  # again, from the memo
     fresh = load_text(PROTOCOL, "memo.ais.yaml", kind_hint="protocol")
     assert _num(_diags(fresh, "bad")) == first
+
+
+OUTPUTS_PROTOCOL = """schema: "ais/0.0.2"
+meta: { protocol: outs, version: "1.0.0" }
+deployments:
+  - chain: "eip155:1"
+    contracts: { token: "0x1111111111111111111111111111111111111111" }
+actions: {}
+queries:
+""" + _query("bad", "") + _query("good", "").replace("name: balance,", "name: supply,")
+
+
+def _reads(query: str, field: str) -> str:
+    return f"""schema: "ais-flow/0.0.3"
+meta: {{ name: "memo", version: "1.0.0" }}
+default_chain: "eip155:1"
+inputs: {{ who: {{ type: address }} }}
+nodes:
+  - id: q
+    type: query_ref
+    protocol: "outs@1.0.0"
+    query: {query}
+    args: {{ owner: {{ ref: "inputs.who" }} }}
+outputs:
+  got: {{ ref: "nodes.q.outputs.{field}" }}
+"""
+
+
+def _wf014(proto: object, query: str, field: str) -> list[str]:
+    flow = load_text(_reads(query, field), "reads.ais-flow.yaml")
+    c = Compilation(None, options=Options(created_at="x"), preloaded=[proto], entry_document=flow)
+    try:
+        c.plan  # noqa: B018
+    except CompilationFailed as e:
+        return [d.message for d in e.diagnostics if d.code == "AISC-WF-014"]
+    return []
+
+
+def test_output_keys_are_remembered_per_query() -> None:
+    """R153: a node's outputs are the target's returns; the memo on the shared protocol is per query."""
+    shared = load_text(OUTPUTS_PROTOCOL, "outs.ais.yaml", kind_hint="protocol")
+    assert _wf014(shared, "bad", "balance") == []
+    assert _wf014(shared, "good", "balance") == ['outs@1.0.0/good has no output "balance" (node "q")']
+    assert _wf014(shared, "good", "supply") == []
+    assert _wf014(shared, "bad", "supply") == ['outs@1.0.0/bad has no output "supply" (node "q")']
+
+
+def _policy_codes(proto: object, pack: object, wf_node: dict[str, Any]) -> set[str]:
+    wf = workflow(wf_node)
+    del wf["imports"]
+    flow = load_text(json.dumps(wf), "flow.ais-flow.yaml")
+    c = Compilation(None, options=Options(created_at="x"), preloaded=[proto, pack], entry_document=flow)
+    try:
+        c.plan  # noqa: B018
+    except CompilationFailed as e:
+        return {d.code for d in e.diagnostics if d.code.startswith("AISC-POL")}
+    return {d.code for d in c.diagnostics if d.code.startswith("AISC-POL")}
+
+
+def test_static_policy_scope_is_remembered_per_action() -> None:
+    """The static evaluator's params and calculated fields come from the protocol memo, per action: a
+    swap's calculated amount (5 USDC = 5,000,000 base units, over max_spend and max_approval) is still known after a
+    transfer of the same document was checked, and a transfer after it still reads its own params."""
+    proto = load_text(json.dumps(DEMO), "demo.ais.yaml", kind_hint="protocol")
+    pack = load_text(json.dumps(PACK), "guard.ais-pack.yaml", kind_hint="pack")
+    transfer = node("tx", "transfer", args={"token": lit_asset(), "to": {"lit": "0x" + "22" * 20},
+                                            "amount": {"lit": "5"}})
+    swap = node("sw", "swap", args={"token": lit_asset(), "amount": {"lit": "5"}})
+    def fresh(n: dict[str, Any]) -> set[str]:
+        return _policy_codes(load_text(json.dumps(DEMO), "demo.ais.yaml", kind_hint="protocol"), pack, n)
+
+    first = _policy_codes(proto, pack, transfer)
+    assert first == fresh(transfer) and "AISC-POL-006" not in first
+    assert _policy_codes(proto, pack, swap) == fresh(swap) >= {"AISC-POL-005", "AISC-POL-006"}
+    assert _policy_codes(proto, pack, transfer) == first
