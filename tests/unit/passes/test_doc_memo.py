@@ -8,7 +8,7 @@ from typing import Any
 
 from aisc.compiler import Compilation
 from aisc.diagnostics import CompilationFailed, Diagnostic
-from aisc.frontend import load_text
+from aisc.frontend import LoadedDocument, load_text
 from aisc.passes.model import Options
 
 from .conftest import PACK, lit_asset, node, workflow
@@ -55,7 +55,7 @@ nodes:
 """
 
 
-def _diags(proto: object, query: str) -> list[Diagnostic]:
+def _diags(proto: LoadedDocument, query: str) -> list[Diagnostic]:
     flow = load_text(_flow(query), f"{query}.ais-flow.yaml")
     c = Compilation(None, options=Options(created_at="x"), preloaded=[proto], entry_document=flow)
     try:
@@ -105,7 +105,7 @@ outputs:
 """
 
 
-def _wf014(proto: object, query: str, field: str) -> list[str]:
+def _wf014(proto: LoadedDocument, query: str, field: str) -> list[str]:
     flow = load_text(_reads(query, field), "reads.ais-flow.yaml")
     c = Compilation(None, options=Options(created_at="x"), preloaded=[proto], entry_document=flow)
     try:
@@ -124,7 +124,7 @@ def test_output_keys_are_remembered_per_query() -> None:
     assert _wf014(shared, "bad", "supply") == ['outs@1.0.0/bad has no output "supply" (node "q")']
 
 
-def _policy_codes(proto: object, pack: object, wf_node: dict[str, Any]) -> set[str]:
+def _policy_codes(proto: LoadedDocument, pack: LoadedDocument, wf_node: dict[str, Any]) -> set[str]:
     wf = workflow(wf_node)
     del wf["imports"]
     flow = load_text(json.dumps(wf), "flow.ais-flow.yaml")
