@@ -30,18 +30,23 @@ def _query(name: str, extra_param: str) -> str:
 """
 
 
-# "bad" has a YAML number as a uint256 default (AISC-NUM-005, on line 10); "good" has no literal.
-PROTOCOL = """schema: "ais/0.0.2"
-meta: { protocol: memo, version: "1.0.0" }
+def _protocol(name: str, queries: str) -> str:
+    return f"""schema: "ais/0.0.2"
+meta: {{ protocol: {name}, version: "1.0.0" }}
 deployments:
   - chain: "eip155:1"
-    contracts: { token: "0x1111111111111111111111111111111111111111" }
-actions: {}
+    contracts: {{ token: "0x1111111111111111111111111111111111111111" }}
+actions: {{}}
 queries:
-""" + _query("bad", ', { name: n, type: uint256, description: "n", default: 5 }') + _query("good", "")
+""" + queries
 
 
-def _flow(query: str) -> str:
+# "bad" has a YAML number as a uint256 default (AISC-NUM-005, on line 10); "good" has no literal.
+PROTOCOL = _protocol("memo", _query("bad", ', { name: n, type: uint256, description: "n", default: 5 }')
+                     + _query("good", ""))
+
+
+def _flow(query: str, protocol: str = "memo@1.0.0", tail: str = "") -> str:
     return f"""schema: "ais-flow/0.0.3"
 meta: {{ name: "memo", version: "1.0.0" }}
 default_chain: "eip155:1"
@@ -49,14 +54,14 @@ inputs: {{ who: {{ type: address }} }}
 nodes:
   - id: q
     type: query_ref
-    protocol: "memo@1.0.0"
+    protocol: "{protocol}"
     query: {query}
     args: {{ owner: {{ ref: "inputs.who" }} }}
-"""
+""" + tail
 
 
-def _diags(proto: LoadedDocument, query: str) -> list[Diagnostic]:
-    flow = load_text(_flow(query), f"{query}.ais-flow.yaml")
+def _diags(proto: LoadedDocument, query: str, flow_text: str | None = None) -> list[Diagnostic]:
+    flow = load_text(flow_text or _flow(query), f"{query}.ais-flow.yaml")
     c = Compilation(None, options=Options(created_at="x"), preloaded=[proto], entry_document=flow)
     try:
         c.plan  # noqa: B018
@@ -79,40 +84,14 @@ def test_reused_protocol_reports_what_a_fresh_one_does() -> None:
     assert _num(_diags(fresh, "bad")) == first
 
 
-OUTPUTS_PROTOCOL = """schema: "ais/0.0.2"
-meta: { protocol: outs, version: "1.0.0" }
-deployments:
-  - chain: "eip155:1"
-    contracts: { token: "0x1111111111111111111111111111111111111111" }
-actions: {}
-queries:
-""" + _query("bad", "") + _query("good", "").replace("name: balance,", "name: supply,")
-
-
-def _reads(query: str, field: str) -> str:
-    return f"""schema: "ais-flow/0.0.3"
-meta: {{ name: "memo", version: "1.0.0" }}
-default_chain: "eip155:1"
-inputs: {{ who: {{ type: address }} }}
-nodes:
-  - id: q
-    type: query_ref
-    protocol: "outs@1.0.0"
-    query: {query}
-    args: {{ owner: {{ ref: "inputs.who" }} }}
-outputs:
-  got: {{ ref: "nodes.q.outputs.{field}" }}
-"""
+# "good" returns supply instead of balance
+OUTPUTS_PROTOCOL = _protocol("outs", _query("bad", "") + _query("good", "").replace("name: balance,", "name: supply,"))
 
 
 def _wf014(proto: LoadedDocument, query: str, field: str) -> list[str]:
-    flow = load_text(_reads(query, field), "reads.ais-flow.yaml")
-    c = Compilation(None, options=Options(created_at="x"), preloaded=[proto], entry_document=flow)
-    try:
-        c.plan  # noqa: B018
-    except CompilationFailed as e:
-        return [d.message for d in e.diagnostics if d.code == "AISC-WF-014"]
-    return []
+    """The AISC-WF-014 messages of a workflow whose output reads ``nodes.q.outputs.<field>``."""
+    reads = _flow(query, "outs@1.0.0", f'outputs:\n  got: {{ ref: "nodes.q.outputs.{field}" }}\n')
+    return [d.message for d in _diags(proto, query, reads) if d.code == "AISC-WF-014"]
 
 
 def test_output_keys_are_remembered_per_query() -> None:
