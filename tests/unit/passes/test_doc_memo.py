@@ -11,7 +11,7 @@ from aisc.diagnostics import CompilationFailed, Diagnostic
 from aisc.frontend import LoadedDocument, load_text
 from aisc.passes.model import Options
 
-from .conftest import PACK, lit_asset, node, workflow
+from .conftest import PACK, TOKEN, _evm, deep, lit_asset, node, workflow
 from .conftest import PROTOCOL as DEMO
 
 
@@ -131,3 +131,39 @@ def test_static_policy_scope_is_remembered_per_action() -> None:
     assert first == fresh(transfer) and "AISC-POL-006" not in first
     assert _policy_codes(proto, pack, swap) == fresh(swap) >= {"AISC-POL-005", "AISC-POL-006"}
     assert _policy_codes(proto, pack, transfer) == first
+
+
+BASE_USDC = "0x" + "b8" * 20
+
+
+def test_static_contracts_are_remembered_per_chain() -> None:
+    """An approve's token is ``contracts.usdc``, deployed at a different address on each chain; the
+    pack allowlists each chain's own address. The contracts remembered for one chain must not be
+    reused for the other (token allowlist, AISC-POL-009)."""
+    proto_raw = deep(DEMO)
+    proto_raw["deployments"][0]["contracts"]["usdc"] = TOKEN
+    proto_raw["deployments"][1]["contracts"]["usdc"] = BASE_USDC
+    proto_raw["actions"]["approve_usdc"] = {
+        "description": "approve", "risk_level": 2,
+        "params": [{"name": "spender", "type": "address", "description": "s"},
+                   {"name": "amount", "type": "uint256", "description": "a"}],
+        "execution": {"eip155:*": _evm("approve", [("spender", "address"), ("amount", "uint256")],
+                                       {"spender": {"ref": "params.spender"}, "amount": {"ref": "params.amount"}},
+                                       to={"ref": "contracts.usdc"})},
+    }
+    pack_raw = deep(PACK)
+    pack_raw["includes"][0]["chain_scope"] = ["eip155:1", "eip155:8453"]
+    pack_raw["token_policy"]["allowlist"].append(
+        {"chain": "eip155:8453", "symbol": "USDC", "address": BASE_USDC, "decimals": 6})
+    proto = load_text(json.dumps(proto_raw), "demo.ais.yaml", kind_hint="protocol")
+    pack = load_text(json.dumps(pack_raw), "guard.ais-pack.yaml", kind_hint="pack")
+
+    def approve(chain: str) -> dict[str, Any]:
+        return node("ap", "approve_usdc", chain=chain, args={"spender": {"lit": "0x" + "33" * 20},
+                                                             "amount": {"lit": "5"}})
+
+    assert "AISC-POL-009" not in _policy_codes(proto, pack, approve("eip155:1"))
+    assert "AISC-POL-009" not in _policy_codes(proto, pack, approve("eip155:8453"))
+    pack_raw["token_policy"]["allowlist"].pop()  # without the Base entry, the Base approve is caught
+    strict = load_text(json.dumps(pack_raw), "guard.ais-pack.yaml", kind_hint="pack")
+    assert "AISC-POL-009" in _policy_codes(proto, strict, approve("eip155:8453"))
