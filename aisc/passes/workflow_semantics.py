@@ -8,7 +8,7 @@ from typing import Any
 from aisc.diagnostics import Diagnostic, Related
 from aisc.passes import _refs
 from aisc.passes._dag import topo_order
-from aisc.passes.model import Analysis, NodeInfo, Workspace, pk
+from aisc.passes.model import Analysis, Doc, NodeInfo, Workspace, pk
 
 RUNTIME_ROOTS = ("inputs", "params", "ctx", "contracts", "nodes", "query", "calculated", "policy")
 _ROOTS_SET = frozenset(RUNTIME_ROOTS)
@@ -246,7 +246,7 @@ class _Checker:
                     self.err("AISC-WF-015", f'a lit {key} must be a boolean (R323), got {_kind(val["lit"])}',
                              f"{p}.lit", "write {lit: true} or {lit: false}, or use a cel expression")
             elif tag == "cel" and isinstance(val["cel"], str):
-                self.diags.extend(_cel_diags(val["cel"], self.wf.span(f"{p}.cel"), f"{p}.cel", want_bool=True))
+                self.diags.extend(_cel_diags(val["cel"], self.wf, f"{p}.cel", want_bool=True))
             elif tag in ("object", "array", "detect"):
                 self.err("AISC-WF-015", f"{key} must be a boolean; {tag} can never be one (R323)", p,
                          "use a cel expression or a ref to a boolean")
@@ -276,7 +276,7 @@ class _Checker:
                 if tag != "cel" or not isinstance(val, str):
                     continue
                 full = pk(f"{n.path}.args", name) + p[1:]
-                self.diags.extend(_cel_diags(val, self.wf.span(full), full, want_bool=False))
+                self.diags.extend(_cel_diags(val, self.wf, full, want_bool=False))
                 if not is_address:
                     continue
                 from aisc.eval.static import uses_plus
@@ -379,7 +379,7 @@ class _Checker:
             for tag, val, p in _refs.leaves(expr, "$"):
                 if tag == "cel" and isinstance(val, str):
                     full = base + p[1:]
-                    self.diags.extend(_cel_diags(val, self.wf.span(full), full, want_bool=False))
+                    self.diags.extend(_cel_diags(val, self.wf, full, want_bool=False))
 
     # ------------------------------------------------------------------ outputs
 
@@ -475,14 +475,16 @@ def _kind(v: Any) -> str:
 _CLEAN_CEL: set[tuple[str, bool]] = set()
 
 
-def _cel_diags(expr: str, span: Any, path: str, *, want_bool: bool) -> list[Diagnostic]:
-    """CEL checks; an expression found clean once is not re-checked (diagnostics need spans, clean does not)."""
+def _cel_diags(expr: str, doc: Doc, path: str, *, want_bool: bool) -> list[Diagnostic]:
+    """CEL checks of the expression at ``path`` in ``doc``; one found clean once is not re-checked. The
+    span is looked up only for an expression that is checked (a clean one needs none: the lookup walks
+    the document's position tree, which a large workflow would otherwise read once per expression)."""
     key = (expr, want_bool)
     if key in _CLEAN_CEL:
         return []
     from aisc.eval.static import check_cel
 
-    found = list(check_cel(expr, span=span, path=path, allowed_roots=_ROOTS_SET, want_bool=want_bool))
+    found = list(check_cel(expr, span=doc.span(path), path=path, allowed_roots=_ROOTS_SET, want_bool=want_bool))
     if not found and len(_CLEAN_CEL) < 100_000:
         _CLEAN_CEL.add(key)
     return found

@@ -204,3 +204,27 @@ def test_reference_errors_point_at_the_leaf(compile_ws: Callable[..., Result]) -
         ("AISC-WF-012", "$.outputs.total.ref"),
         ("AISC-WF-013", "$.nodes[1].calculated_overrides.approval_atomic.expr.cel"),
     ]
+
+
+def test_cel_spans_are_looked_up_only_for_checked_expressions() -> None:
+    """R323: a condition's CEL is checked with its span in the diagnostic; an expression already
+    found clean is not checked again, and its span (a walk of the position tree) is not looked up."""
+    from aisc.diagnostics import Span
+    from aisc.passes.model import Doc
+    from aisc.passes.workflow_semantics import _cel_diags
+
+    asked: list[str] = []
+
+    def lookup(path: str) -> Span:
+        asked.append(path)
+        return Span(file="w.ais-flow.yaml", line=len(asked), col=1, end_line=len(asked), end_col=40)
+
+    doc = Doc(file="w.ais-flow.yaml", kind="workflow", raw={}, span_lookup=lookup)
+    clean = "inputs.amount > 41 && inputs.who != ''"
+    assert _cel_diags(clean, doc, "$.nodes[0].condition.cel", want_bool=True) == []
+    assert asked == ["$.nodes[0].condition.cel"]  # first time: checked, span at hand
+    assert _cel_diags(clean, doc, "$.nodes[7].condition.cel", want_bool=True) == []
+    assert asked == ["$.nodes[0].condition.cel"]  # known clean: no lookup
+    bad = _cel_diags("inputs.amount >", doc, "$.nodes[8].condition.cel", want_bool=True)
+    assert bad and bad[0].span is not None and bad[0].span.line == 2
+    assert asked[-1] == "$.nodes[8].condition.cel"
