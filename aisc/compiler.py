@@ -216,7 +216,7 @@ class Compilation:
                 ws.duplicate_protocols.append((key, first, pdoc))
         ws.packs = [wrapped[id(ld)] for ld in docs[1:] if ld.kind == "pack" and isinstance(ld.raw, dict)]
         ws.pack = self._select_pack(ws)
-        ws.nodes = _node_infos(ws, self.options)
+        ws.nodes, ws.action_nodes, ws.extended_nodes = _node_infos(ws, self.options)
         return ws
 
     def _select_pack(self, ws: Workspace) -> Doc | None:
@@ -531,13 +531,17 @@ def _skeleton_workflow(sk: Doc) -> Doc:
     return Doc(file=sk.file, kind="workflow", raw=wf, span_lookup=sk.span_lookup, loaded=sk.loaded)
 
 
-def _node_infos(ws: Workspace, options: Options) -> list[NodeInfo]:
+def _node_infos(ws: Workspace, options: Options) -> tuple[list[NodeInfo], list[NodeInfo], list[NodeInfo]]:
+    """The workflow's nodes with their lookups done; and, of those, the action nodes and the nodes
+    with ``extensions`` (Workspace.action_nodes, Workspace.extended_nodes)."""
     wf = ws.workflow
     nodes_raw = wf.get("nodes")
     default_chain = wf.get("default_chain")
     out: list[NodeInfo] = []
+    actions: list[NodeInfo] = []
+    extended: list[NodeInfo] = []
     if not isinstance(nodes_raw, list):
-        return out
+        return out, actions, extended
     chains_ok: dict[str, bool] = {}
     # (protocol, type, target name, chain) -> (protocol doc, target, spec, spec key): nodes of one
     # workflow use a few targets on a few chains, each looked up once
@@ -574,7 +578,11 @@ def _node_infos(ws: Workspace, options: Options) -> list[NodeInfo]:
                         protocol=protocol, target_name=target_name, chain=chain, chain_source=source)
         info.protocol_doc, info.target, info.spec, info.spec_key = found
         out.append(info)
-    return out
+        if is_action:
+            actions.append(info)
+        if "extensions" in raw:
+            extended.append(info)
+    return out, actions, extended
 
 
 def _lookup_target(ws: Workspace, protocol: str, is_action: bool, target_name: str | None,

@@ -64,6 +64,8 @@ def check_capabilities(ws: Workspace, an: Analysis, options: Options) -> list[Di
     diags: list[Diagnostic] = []
     used: set[str] = set()
     seen_targets: set[tuple[str, str | None, str | None]] = set()
+    for n in an.rich_args:  # the only nodes whose arguments can hold a detect
+        diags.extend(_detect_caps(n, engine, ws))
     for n in ws.nodes:
         if n.protocol_doc is None or n.target is None:
             continue
@@ -98,8 +100,6 @@ def check_capabilities(ws: Workspace, an: Analysis, options: Options) -> list[Di
                 + "; use another protocol, or run on an engine that supports them (--capability)"))
         diags.extend(_execution_caps(n, engine, ws))
         diags.extend(_max_uint256(n, doc, engine))
-    for n in ws.nodes:
-        diags.extend(_detect_caps(n, engine, ws))
     an.capabilities_used = sorted(used)
     return diags
 

@@ -170,6 +170,10 @@ class Workspace:
     pack_explicit: bool = False  # chosen with --pack (else by requires_pack)
     imports: list[ImportInfo] = attrs.field(factory=list)
     nodes: list[NodeInfo] = attrs.field(factory=list)
+    # subsets of ``nodes`` in the same order, picked out while each node's raw data was at hand, so a
+    # pass that needs only these does not read every node again
+    action_nodes: list[NodeInfo] = attrs.field(factory=list)  # type: action_ref
+    extended_nodes: list[NodeInfo] = attrs.field(factory=list)  # with an ``extensions`` key
     is_skeleton: bool = False
     skeleton: Doc | None = None
     enforce_imports: bool = True
@@ -187,6 +191,10 @@ class Analysis:
     runtime_guards: dict[str, list[dict[str, Any]]] = attrs.field(factory=dict)  # plan node id -> guards
     detect_providers: dict[str, list[dict[str, Any]]] = attrs.field(factory=dict)  # node id -> choices
     capabilities_used: list[str] = attrs.field(factory=list)
+    # the nodes with an argument other than one ref or cel (a literal, a detect, an object or an
+    # array), in order, noted by the workflow pass: only these can hold a detect (capabilities pass)
+    # or a literal (numeric-literal pass), so those passes read no other node's arguments
+    rich_args: list[NodeInfo] = attrs.field(factory=list)
     policy_summary: dict[str, Any] = attrs.field(factory=dict)
 
 

@@ -33,8 +33,9 @@ def check_numeric_literals(ws: Workspace, an: Analysis) -> list[Diagnostic]:
                 diags.extend(_check_value(decl.get("type"), decl["default"], wf, pk("$.inputs", name) + ".default",
                                           "AISC-NUM-003", f'default of input "{name}"'))
     seen: set[tuple[str, str | None, str | None]] = set()
-    for n in ws.nodes:
+    for n in an.rich_args:  # the only nodes whose arguments can hold a literal
         diags.extend(_node_args(n, wf))
+    for n in ws.nodes:
         if n.protocol_doc is None or n.target is None:
             continue
         key = (n.protocol, n.target_name, n.spec_key)

@@ -335,8 +335,8 @@ class _Policy:
         base = self.pack_limits()
         self.workflow_policy(base)
         self.check_overrides()
-        for n in self.ws.nodes:
-            if n.is_action and n.target is not None and n.spec is not None:
+        for n in self.ws.action_nodes:
+            if n.target is not None and n.spec is not None:
                 self.node(n, base)
         self.plan_bounds(base)
         return self.diags

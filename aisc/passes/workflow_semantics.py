@@ -55,6 +55,7 @@ class _Checker:
         for n in nodes:
             self.check_target(n)
             deps_ids.append(self.node_deps(n))
+            self.note_rich_args(n)
             self.check_node_refs(n)
             self.check_control(n)
             self.check_arg_cel(n)
@@ -141,6 +142,16 @@ class _Checker:
                 if target != n.id and target in index:
                     ids.add(target)
         return sorted(ids)
+
+    def note_rich_args(self, n: NodeInfo) -> None:
+        """Record ``n`` in ``Analysis.rich_args`` when an argument is more than one ref or cel."""
+        args = n.raw.get("args")
+        if not isinstance(args, dict):
+            return
+        for vr in args.values():
+            if not (type(vr) is dict and len(vr) == 1 and ("ref" in vr or "cel" in vr)):
+                self.an.rich_args.append(n)
+                return
 
     def order_dag(self, deps_ids: list[list[str]]) -> None:
         """The topological order (R153) from every node's dependencies, or the cycle (R154)."""

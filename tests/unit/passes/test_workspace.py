@@ -123,6 +123,11 @@ CASES: list[tuple[str, dict[str, Any], str | None]] = [
     ("r017-fail-detect-capability", {"wf": workflow(node("q", query="balance", args={"owner": {"detect": {
         "kind": "choose_one", "candidates": [{"lit": "0x"}], "requires_capabilities": ["detect:oracle"]}}}))},
      "AISC-CAP-001"),
+    # the capability and numeric-literal passes read only nodes with an argument that is more than one
+    # ref or cel (Analysis.rich_args): a detect nested in an object, and a literal after such arguments
+    ("r017-fail-detect-inside-object", {"wf": workflow(node("q", query="balance", args={"owner": {"object": {
+        "inner": {"detect": {"kind": "choose_one", "candidates": [{"lit": "0x"}],
+                             "requires_capabilities": ["detect:oracle"]}}}}}))}, "AISC-CAP-001"),
     ("r011-fail-capability-case-sensitive", {"wf": workflow(BAL), "protocol": _proto(
         lambda p: p.update(capabilities_required=["EVM:CALL"]))}, "AISC-CAP-001"),
     ("d2-pass-legacy-alias", {"wf": workflow(BAL), "protocol": _proto(
@@ -136,6 +141,8 @@ CASES: list[tuple[str, dict[str, Any], str | None]] = [
         "token": lit_asset(), "to": B, "amount": {"lit": "2"}}))}, None),
     ("r054-r117-fail-yaml-number-uint", {"wf": workflow(node("t", "transfer", args={
         "token": lit_asset(), "to": B, "amount": {"lit": 2}}))}, "AISC-NUM-001"),
+    ("r054-r117-fail-yaml-number-after-ref-and-cel", {"wf": workflow(node("t", "transfer", args={
+        "to": {"ref": "inputs.who"}, "token": {"cel": "inputs.who"}, "amount": {"lit": 2}}))}, "AISC-NUM-001"),
     ("r117-fail-input-default-number", {"wf": workflow(BAL, inputs={"amount": {"type": "uint256", "default": 5},
                                                                      "who": {"type": "address"}})}, "AISC-NUM-003"),
     ("r119-fail-exponent-string", {"wf": workflow(node("t", "transfer", args={
