@@ -216,7 +216,7 @@ class Compilation:
                 ws.duplicate_protocols.append((key, first, pdoc))
         ws.packs = [wrapped[id(ld)] for ld in docs[1:] if ld.kind == "pack" and isinstance(ld.raw, dict)]
         ws.pack = self._select_pack(ws)
-        ws.nodes, ws.action_nodes, ws.extended_nodes = _node_infos(ws, self.options)
+        ws.nodes = _node_infos(ws, self.options)
         return ws
 
     def _select_pack(self, ws: Workspace) -> Doc | None:
@@ -531,18 +531,14 @@ def _skeleton_workflow(sk: Doc) -> Doc:
     return Doc(file=sk.file, kind="workflow", raw=wf, span_lookup=sk.span_lookup, loaded=sk.loaded)
 
 
-def _node_infos(ws: Workspace, options: Options) -> tuple[list[NodeInfo], list[NodeInfo], list[NodeInfo]]:
-    """The workflow's nodes with their lookups done; and, of those, the action nodes and the nodes
-    with ``extensions`` (Workspace.action_nodes, Workspace.extended_nodes)."""
+def _node_infos(ws: Workspace, options: Options) -> list[NodeInfo]:
+    """The workflow's nodes with their lookups done."""
     wf = ws.workflow
     nodes_raw = wf.get("nodes")
     default_chain = wf.get("default_chain")
     out: list[NodeInfo] = []
-    actions: list[NodeInfo] = []
-    extended: list[NodeInfo] = []
     if not isinstance(nodes_raw, list):
-        return out, actions, extended
-    chains_ok: dict[str, bool] = {}
+        return out
     # (protocol, type, target name, chain) -> (protocol doc, target, spec, spec key): nodes of one
     # workflow use a few targets on a few chains, each looked up once
     lookups: dict[tuple[str, str, Any, str | None], tuple[Doc | None, Any, Any, str | None]] = {}
@@ -563,12 +559,8 @@ def _node_infos(ws: Workspace, options: Options) -> tuple[list[NodeInfo], list[N
             chain, source = options.default_chain, "option"
         else:
             chain = None
-        if chain is not None:
-            ok = chains_ok.get(chain)
-            if ok is None:
-                ok = chains_ok[chain] = is_caip2(chain)
-            if not ok:
-                chain = None
+        if chain is not None and not is_caip2(chain):
+            chain = None
         protocol = str(raw.get("protocol", ""))
         key = (protocol, ntype, target_name, chain)
         found = lookups.get(key)
@@ -578,11 +570,7 @@ def _node_infos(ws: Workspace, options: Options) -> tuple[list[NodeInfo], list[N
                         protocol=protocol, target_name=target_name, chain=chain, chain_source=source)
         info.protocol_doc, info.target, info.spec, info.spec_key = found
         out.append(info)
-        if is_action:
-            actions.append(info)
-        if "extensions" in raw:
-            extended.append(info)
-    return out, actions, extended
+    return out
 
 
 def _lookup_target(ws: Workspace, protocol: str, is_action: bool, target_name: str | None,

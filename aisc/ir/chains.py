@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import TypeVar
@@ -15,7 +16,9 @@ class NoExecutionMatch(LookupError):
     """No key of an execution block matches the chain (R192: no implicit default)."""
 
 
+@functools.lru_cache(maxsize=1024)
 def is_caip2(chain: str) -> bool:
+    """Whether ``chain`` is a CAIP-2 id (remembered: documents repeat a handful of chains)."""
     return bool(CAIP2.match(chain))
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, overload
 
 import attrs
@@ -649,20 +649,18 @@ def _fast_vr(v: Any) -> ValueRef | None:
     Returns exactly what :func:`aisc.ir.valueref.from_json` returns for them; anything else (and every
     invalid value) goes through ``from_json`` so errors keep their messages and paths.
     """
-    if type(v) is not dict or len(v) != 1:
+    if not _plain_vr(v):
         return None
-    for tag, val in v.items():
-        if tag == "ref":
-            return vr.Ref(val) if type(val) is str and val else None
-        if tag == "lit":
-            return vr.Lit(val)
-        if tag == "cel":
-            return vr.Cel(val) if type(val) is str and val else None
-    return None
+    tag, val = next(iter(v.items()))
+    return _PLAIN[tag](val)
+
+
+_PLAIN: dict[str, Callable[[Any], ValueRef]] = {"ref": vr.Ref, "lit": vr.Lit, "cel": vr.Cel}
 
 
 def _plain_vr(v: Any) -> bool:
-    """Whether ``v`` is one of the ValueRefs :func:`_fast_vr` builds (checked, nothing built)."""
+    """Whether ``v`` is a one-key ``lit``, or a ``ref``/``cel`` with a non-empty string: the ValueRefs
+    :func:`_fast_vr` builds, and the check-only decoder accepts without building."""
     if type(v) is not dict or len(v) != 1:
         return False
     for tag, val in v.items():

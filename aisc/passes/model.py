@@ -93,6 +93,20 @@ def _protocol_key(doc: Doc) -> str | None:
     return None
 
 
+def target_params(n: NodeInfo) -> dict[str, Mapping[str, Any]]:
+    """The params of the action/query ``n`` uses, by name ({} without a target); remembered on its
+    protocol document."""
+    if n.target is None or n.protocol_doc is None:
+        return {}
+    return n.protocol_doc.remember(("params", n.is_action, n.target_name), _params_by_name, n.target)
+
+
+def _params_by_name(target: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    params = target.get("params")
+    return ({str(p["name"]): p for p in params if isinstance(p, dict) and "name" in p}
+            if isinstance(params, list) else {})
+
+
 def action_meta(protocol: str, name: str | None, target: Mapping[str, Any]) -> dict[str, Any]:
     """What the runtime needs to know of an action: ``{ref: "<protocol>/<name>", risk_level?,
     risk_tags?}`` (plan node ``extensions.aisc.action`` and a compensation's ``action_meta``)."""
@@ -170,10 +184,6 @@ class Workspace:
     pack_explicit: bool = False  # chosen with --pack (else by requires_pack)
     imports: list[ImportInfo] = attrs.field(factory=list)
     nodes: list[NodeInfo] = attrs.field(factory=list)
-    # subsets of ``nodes`` in the same order, picked out while each node's raw data was at hand, so a
-    # pass that needs only these does not read every node again
-    action_nodes: list[NodeInfo] = attrs.field(factory=list)  # type: action_ref
-    extended_nodes: list[NodeInfo] = attrs.field(factory=list)  # with an ``extensions`` key
     is_skeleton: bool = False
     skeleton: Doc | None = None
     enforce_imports: bool = True

@@ -16,7 +16,7 @@ from typing import Any
 from aisc.diagnostics import Diagnostic
 from aisc.numeric import DECIMAL_STRING, INTEGER_STRING
 from aisc.passes import _refs
-from aisc.passes.model import Analysis, Doc, NodeInfo, Workspace, pk
+from aisc.passes.model import Analysis, Doc, NodeInfo, Workspace, pk, target_params
 
 INT_TYPE = re.compile(r"^u?int(\d*)$")
 HINT = 'write it as a decimal string: {lit: "%s"}'
@@ -53,22 +53,10 @@ def protocol_target_diags(n: NodeInfo) -> tuple[Diagnostic, ...]:
     return doc.remember(("numeric_literals", n.is_action, n.target_name, n.spec_key), _protocol_target, n, doc)
 
 
-def _param_types(n: NodeInfo) -> dict[str, str]:
-    """Param name → type of the action/query a node uses (remembered on its protocol)."""
-    assert n.protocol_doc is not None and n.target is not None
-    return n.protocol_doc.remember(("param_types", n.is_action, n.target_name), _types_of_params, n.target)
-
-
-def _types_of_params(target: Mapping[str, Any]) -> dict[str, str]:
-    params = target.get("params")
-    return ({str(p["name"]): str(p.get("type")) for p in params if isinstance(p, dict) and "name" in p}
-            if isinstance(params, list) else {})
-
-
 def _node_args(n: NodeInfo, wf: Doc) -> list[Diagnostic]:
     if n.target is None:
         return []
-    types = _param_types(n)
+    params = target_params(n)
     args = n.raw.get("args")
     if not isinstance(args, dict):
         return []
@@ -76,9 +64,10 @@ def _node_args(n: NodeInfo, wf: Doc) -> list[Diagnostic]:
     for name, v in args.items():
         if _refs.tag_of(v) != "lit":
             continue
-        t = types.get(str(name))
-        if t is None:
+        param = params.get(str(name))
+        if param is None:
             continue
+        t = str(param.get("type"))
         out.extend(_check_value(t, v["lit"], wf, pk(f"{n.path}.args", name) + ".lit", "AISC-NUM-001",
                                f'arg "{name}" ({t}) of node "{n.id}"'))
     return out

@@ -26,7 +26,7 @@ from aisc.diagnostics import Diagnostic, Related
 from aisc.ir import amounts
 from aisc.numeric import DECIMAL_STRING, INTEGER_STRING, UINT256_MAX, Dec, NumericError, parse_decimal_string
 from aisc.passes import _refs
-from aisc.passes.model import Analysis, Doc, NodeInfo, Workspace, pk
+from aisc.passes.model import Analysis, Doc, NodeInfo, Workspace, pk, target_params
 
 UNKNOWN: Any = type("Unknown", (), {"__repr__": lambda self: "UNKNOWN"})()
 UNLIMITED_WORDS = frozenset({"max", "unlimited", "infinite", "infinity", "max_uint256", "uint256_max", "maxuint256"})
@@ -112,10 +112,10 @@ class _Static:
         self.contracts: Mapping[str, Any] = (
             pdoc.remember(("contracts", n.chain), _contracts, pdoc, n.chain)
             if pdoc is not None and n.chain is not None else {})
-        self.params: Mapping[str, Mapping[str, Any]] = {}
-        self.calc: Mapping[str, Any] = {}
-        if pdoc is not None and target is not None:
-            self.params, self.calc = pdoc.remember(("static_scope", n.is_action, n.target_name), _target_scope, target)
+        self.params = target_params(n)
+        self.calc: Mapping[str, Any] = (
+            pdoc.remember(("calculated_exprs", n.is_action, n.target_name), _calculated_exprs, target)
+            if pdoc is not None and target is not None else {})
         overrides = n.raw.get("calculated_overrides")
         if isinstance(overrides, dict):
             self.calc = {**self.calc,
@@ -243,15 +243,10 @@ def _contracts(pdoc: Doc, chain: str) -> dict[str, Any]:
     return {}
 
 
-def _target_scope(target: Mapping[str, Any]) -> tuple[dict[str, Mapping[str, Any]], dict[str, Any]]:
-    """An action's or query's params by name and its calculated fields' expressions by name."""
-    params = target.get("params")
-    by_name: dict[str, Mapping[str, Any]] = (
-        {str(p["name"]): p for p in params if isinstance(p, dict) and "name" in p} if isinstance(params, list) else {})
+def _calculated_exprs(target: Mapping[str, Any]) -> dict[str, Any]:
+    """An action's or query's calculated fields' expressions by name."""
     fields = target.get("calculated_fields")
-    calc: dict[str, Any] = (
-        {str(k): v.get("expr") for k, v in fields.items() if isinstance(v, dict)} if isinstance(fields, dict) else {})
-    return by_name, calc
+    return {str(k): v.get("expr") for k, v in fields.items() if isinstance(v, dict)} if isinstance(fields, dict) else {}
 
 
 # ---------------------------------------------------------------------- the pass
@@ -335,8 +330,8 @@ class _Policy:
         base = self.pack_limits()
         self.workflow_policy(base)
         self.check_overrides()
-        for n in self.ws.action_nodes:
-            if n.target is not None and n.spec is not None:
+        for n in self.ws.nodes:
+            if n.is_action and n.target is not None and n.spec is not None:
                 self.node(n, base)
         self.plan_bounds(base)
         return self.diags

@@ -8,7 +8,7 @@ from typing import Any
 from aisc.diagnostics import Diagnostic, Related
 from aisc.passes import _refs
 from aisc.passes._dag import topo_order
-from aisc.passes.model import Analysis, Doc, NodeInfo, Workspace, pk
+from aisc.passes.model import Analysis, Doc, NodeInfo, Workspace, pk, target_params
 
 RUNTIME_ROOTS = ("inputs", "params", "ctx", "contracts", "nodes", "query", "calculated", "policy")
 _ROOTS_SET = frozenset(RUNTIME_ROOTS)
@@ -29,6 +29,7 @@ class _Checker:
         self.wf = ws.workflow
         self.diags: list[Diagnostic] = []
         self.index: dict[str, int] = {}
+        self._params: dict[int, Mapping[str, Mapping[str, Any]]] = {}  # id(target) -> target_params
         inputs = self.wf.get("inputs")
         self.inputs: Mapping[str, Any] = inputs if isinstance(inputs, dict) else {}
 
@@ -281,7 +282,7 @@ class _Checker:
         args = n.raw.get("args")
         if not isinstance(args, dict):
             return
-        declared = self._declared(n.target) if n.target is not None else {}
+        declared = self._declared(n)
         for name, vr in args.items():
             if type(vr) is dict and len(vr) == 1 and ("ref" in vr or "lit" in vr):
                 continue  # no CEL in a single ref or literal
@@ -305,7 +306,7 @@ class _Checker:
     def check_args(self, n: NodeInfo) -> None:
         if n.target is None:
             return
-        declared = self._declared(n.target)
+        declared = self._declared(n)
         args = n.raw.get("args")
         args = args if isinstance(args, dict) else {}
         for name in args:
@@ -318,14 +319,13 @@ class _Checker:
                 self.err("AISC-WF-027", f'required param "{name}" of {n.protocol}/{n.target_name} is not set',
                          f"{n.path}.args", f"add args.{name}: {{ref: ...}} or {{lit: ...}}")
 
-    def _declared(self, target: Mapping[str, Any]) -> dict[Any, Mapping[str, Any]]:
-        cache = self.__dict__.setdefault("_declared_cache", {})
-        hit = cache.get(id(target))
+    def _declared(self, n: NodeInfo) -> Mapping[str, Mapping[str, Any]]:
+        """:func:`target_params`, looked up once per target in this pass (it is asked twice per node)."""
+        key = id(n.target)
+        hit = self._params.get(key)
         if hit is None:
-            params = target.get("params")
-            hit = {p.get("name"): p for p in params if isinstance(p, dict)} if isinstance(params, list) else {}
-            cache[id(target)] = hit
-        return hit  # type: ignore[no-any-return]
+            hit = self._params[key] = target_params(n)
+        return hit
 
     # ------------------------------------------------------------------ calculated fields + overrides (R324)
 
