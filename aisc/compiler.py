@@ -51,6 +51,7 @@ from aisc.passes.model import (
     pack_identity,
     protocol_key,
 )
+from aisc.passes.protocol_semantics import check_protocol
 from aisc.reprs import install_reprs
 
 PHASES = ("sources", "documents", "workspace", "checked", "plan")
@@ -265,8 +266,6 @@ class Compilation:
 
     def _document_diagnostics(self, ws: Workspace) -> list[Diagnostic]:
         """Front-end diagnostics of the documents this compilation uses (not of unrelated files)."""
-        from aisc.passes.protocol_semantics import check_protocol
-
         used: list[Doc] = [ws.skeleton or ws.workflow]
         if ws.pack is not None:
             used.append(ws.pack)

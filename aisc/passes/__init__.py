@@ -14,6 +14,8 @@ aisc.numeric, aisc.jcs.
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +26,17 @@ from aisc.reprs import install_reprs
 if TYPE_CHECKING:  # annotations only: ``aisc check`` imports a pass module without the pipeline model
     from aisc.diagnostics import Diagnostic
     from aisc.passes.model import Analysis, Options, Workspace
+
+
+def _pass(module: str, name: str) -> Any:
+    """``name`` of the pass module ``module``, imported on first use. A pass module pulls in
+    what only compiling needs (the CEL checker, the numeric tower, …), so it is not imported with this
+    package; and an ``import`` statement inside a function costs about a microsecond on every call
+    (a compile would pay it once per pass), where this costs a dict lookup."""
+    mod = sys.modules.get(module)
+    if mod is None:
+        mod = importlib.import_module(module)
+    return getattr(mod, name)
 
 
 @attrs.frozen(repr=False)
@@ -37,39 +50,27 @@ class Step:
 
 
 def _workflow(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
-    from aisc.passes.workflow_semantics import check_workflow
-
-    return check_workflow(ws, an)
+    return _pass("aisc.passes.workflow_semantics", "check_workflow")(ws, an)
 
 
 def _workspace(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
-    from aisc.passes.workspace import check_workspace
-
-    return check_workspace(ws, an)
+    return _pass("aisc.passes.workspace", "check_workspace")(ws, an)
 
 
 def _capabilities(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
-    from aisc.passes.capabilities import check_capabilities
-
-    return check_capabilities(ws, an, options)
+    return _pass("aisc.passes.capabilities", "check_capabilities")(ws, an, options)
 
 
 def _numeric(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
-    from aisc.passes.numeric_literals import check_numeric_literals
-
-    return check_numeric_literals(ws, an)
+    return _pass("aisc.passes.numeric_literals", "check_numeric_literals")(ws, an)
 
 
 def _compensation(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
-    from aisc.passes.compensation import check_compensations
-
-    return check_compensations(ws, an)
+    return _pass("aisc.passes.compensation", "check_compensations")(ws, an)
 
 
 def _policy(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
-    from aisc.passes.policy_static import check_policy
-
-    return check_policy(ws, an)
+    return _pass("aisc.passes.policy_static", "check_policy")(ws, an)
 
 
 def _no_run(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
@@ -77,9 +78,7 @@ def _no_run(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
 
 
 def _lower(ws: Workspace, an: Analysis, options: Options, on_node: Any = None) -> Any:
-    from aisc.passes.lower import lower
-
-    return lower(ws, an, options, on_node)
+    return _pass("aisc.passes.lower", "lower")(ws, an, options, on_node)
 
 
 PIPELINE: tuple[Step, ...] = (

@@ -9,11 +9,13 @@ from typing import Any
 
 import attrs
 
+from aisc import __version__
 from aisc.diagnostics import Diagnostic
 from aisc.ir.amounts import format_multiplier
 from aisc.ir.values import input_declarations
 from aisc.numeric import is_number
-from aisc.passes.model import Analysis, NodeInfo, Options, Workspace, action_meta
+from aisc.passes.compensation import compensations_by_node
+from aisc.passes.model import Analysis, NodeInfo, Options, Workspace, action_meta, pack_identity
 from aisc.reprs import install_reprs
 
 PLAN_SCHEMA = "ais-plan/0.0.3"
@@ -43,8 +45,6 @@ def lower(ws: Workspace, an: Analysis, options: Options,
     wf_source = {"name": wf_name, "version": wf_version}
     compensate: dict[str, list[dict[str, Any]]] = {}
     if options.aisc_extensions:  # extensions.aisc.compensate, lowered (docs/durability.md)
-        from aisc.passes.compensation import compensations_by_node
-
         compensate = compensations_by_node(ws)
     for i in an.order:
         n = ws.nodes[i]
@@ -247,8 +247,6 @@ def _node_ext(n: NodeInfo, an: Analysis, options: Options) -> dict[str, Any]:
 
 def _plan_ext(ws: Workspace, an: Analysis) -> dict[str, Any]:
     """``plan.extensions.aisc``: pack policy data and deployments for the runtime and its solver."""
-    from aisc import __version__
-
     ext: dict[str, Any] = {"compiler": {"name": "aisc", "version": __version__}}
     used: dict[str, Any] = {}
     for n in ws.nodes:
@@ -260,8 +258,6 @@ def _plan_ext(ws: Workspace, an: Analysis) -> dict[str, Any]:
     ext["deployments"] = dict(sorted(used.items()))
     ext["inputs"] = input_declarations(ws.workflow.get("inputs"))
     if ws.pack is not None:
-        from aisc.passes.model import pack_identity
-
         ident = pack_identity(ws.pack)
         pack: dict[str, Any] = {}
         if ident:

@@ -24,7 +24,15 @@ from typing import Any
 
 from aisc.diagnostics import Diagnostic, Related
 from aisc.ir import amounts
-from aisc.numeric import DECIMAL_STRING, INTEGER_STRING, UINT256_MAX, Dec, NumericError, parse_decimal_string
+from aisc.numeric import (
+    DECIMAL_STRING,
+    INTEGER_STRING,
+    UINT256_MAX,
+    Dec,
+    NumericError,
+    compare,
+    parse_decimal_string,
+)
 from aisc.passes import _refs
 from aisc.passes.model import Analysis, Doc, NodeInfo, Workspace, pk, target_params
 
@@ -87,8 +95,6 @@ def _exact(v: Any) -> int | Dec | None:
 
 
 def _cmp(a: int | Dec, b: int | Dec) -> int:
-    from aisc.numeric import compare
-
     return compare(a, b)
 
 
