@@ -50,27 +50,33 @@ class Step:
 
 
 def _workflow(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
-    return _pass("aisc.passes.workflow_semantics", "check_workflow")(ws, an)
+    found: list[Diagnostic] = _pass("aisc.passes.workflow_semantics", "check_workflow")(ws, an)
+    return found
 
 
 def _workspace(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
-    return _pass("aisc.passes.workspace", "check_workspace")(ws, an)
+    found: list[Diagnostic] = _pass("aisc.passes.workspace", "check_workspace")(ws, an)
+    return found
 
 
 def _capabilities(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
-    return _pass("aisc.passes.capabilities", "check_capabilities")(ws, an, options)
+    found: list[Diagnostic] = _pass("aisc.passes.capabilities", "check_capabilities")(ws, an, options)
+    return found
 
 
 def _numeric(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
-    return _pass("aisc.passes.numeric_literals", "check_numeric_literals")(ws, an)
+    found: list[Diagnostic] = _pass("aisc.passes.numeric_literals", "check_numeric_literals")(ws, an)
+    return found
 
 
 def _compensation(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
-    return _pass("aisc.passes.compensation", "check_compensations")(ws, an)
+    found: list[Diagnostic] = _pass("aisc.passes.compensation", "check_compensations")(ws, an)
+    return found
 
 
 def _policy(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
-    return _pass("aisc.passes.policy_static", "check_policy")(ws, an)
+    found: list[Diagnostic] = _pass("aisc.passes.policy_static", "check_policy")(ws, an)
+    return found
 
 
 def _no_run(ws: Workspace, an: Analysis, options: Options) -> list[Diagnostic]:
