@@ -104,10 +104,11 @@ def _cmp(a: int | Dec, b: int | Dec) -> int:
 class _Static:
     """Evaluates ValueRefs of one node where the value is fixed before the run."""
 
-    def __init__(self, ws: Workspace, n: NodeInfo, *, use_defaults: bool) -> None:
+    def __init__(self, ws: Workspace, n: NodeInfo) -> None:
         self.ws = ws
         self.n = n
-        self.use_defaults = use_defaults
+        self.use_defaults = False  # True: an input reads as its declared default (with_defaults)
+        self._defaults: _Static | None = None
         self.via_input = False
         inputs = ws.workflow.get("inputs")
         self.inputs: Mapping[str, Any] = inputs if isinstance(inputs, dict) else {}
@@ -127,6 +128,16 @@ class _Static:
             self.calc = {**self.calc,
                          **{str(k): ("wf", v.get("expr")) for k, v in overrides.items() if isinstance(v, dict)}}
         self.depth = 0
+
+    def with_defaults(self) -> _Static:
+        """This evaluator, but reading a workflow input as its declared default; made on first use
+        (most writes are decided without it)."""
+        d = self._defaults
+        if d is None:
+            d = self._defaults = object.__new__(_Static)
+            d.__dict__.update(self.__dict__)
+            d.use_defaults, d.via_input, d.depth, d._defaults = True, False, 0, d
+        return d
 
     # scope "wf": inputs, nodes, ctx, contracts; scope "proto": params, calculated, contracts, ctx, query
     def value(self, vr: Any, scope: str) -> Any:
@@ -535,39 +546,23 @@ class _Policy:
     # ------------------------------------------------------------------ one write node
 
     def node(self, n: NodeInfo, base: _Limits) -> None:
-        assert n.spec is not None
-        st = _Static(self.ws, n, use_defaults=False)
-        st_def = _Static(self.ws, n, use_defaults=True)
+        st = _Static(self.ws, n)
         lim = self.node_limits(n, base, st)
-        steps: list[tuple[str, Mapping[str, Any], str, str]] = []  # (plan id, spec, chain, $path in protocol)
-        spec_path = pk(f"{n.target_path}.execution", n.spec_key)
-        if n.spec.get("type") == "composite":
-            raw_steps = [s for s in n.spec.get("steps") or [] if isinstance(s, dict)]
-            for i, s in enumerate(raw_steps):
-                pid = n.id if i == len(raw_steps) - 1 else f"{n.id}__{s.get('id')}"
-                ex = s.get("execution")
-                if isinstance(ex, dict):
-                    steps.append((pid, ex, str(s.get("chain") or n.chain), f"{spec_path}.steps[{i}].execution"))
-        else:
-            steps.append((n.id, n.spec, str(n.chain), spec_path))
-        ops = [(pid, path, _classify(spec), chain) for pid, spec, chain, path in steps]
-        node_spend: list[tuple[Any, Any]] = []  # (spend ValueRef, static value)
-        for pid, path, op, chain in ops:
+        ops = [(n.id if sid is None else f"{n.id}__{sid}", op, chain) for sid, op, chain in _node_ops(n)]
+        for pid, op, chain in ops:
             if op is None:
                 continue
             for field, vr in op.amounts:
-                self.amount(n, pid, path, op, field, vr, chain, lim, st, st_def)
-                if field == "spend":
-                    node_spend.append((vr, st.value(vr, "proto")))
+                self.amount(n, pid, op, field, vr, chain, lim, st)
         self.multiplier(n, ops, lim, st)
-        self.slippage(n, lim, st, st_def)
+        self.slippage(n, lim, st)
         self.confirmations(n)
 
-    def amount(self, n: NodeInfo, pid: str, path: str, op: _Op, field: str, vr: Any, chain: str,
-               lim: _Limits, st: _Static, st_def: _Static) -> None:
+    def amount(self, n: NodeInfo, pid: str, op: _Op, field: str, vr: Any, chain: str, lim: _Limits,
+               st: _Static) -> None:
         st.via_input = False
         v = st.value(vr, "proto")
-        dv = st_def.value(vr, "proto") if v is UNKNOWN else v
+        dv = st.with_defaults().value(vr, "proto") if v is UNKNOWN else v
         token = st.value(op.token, "proto") if op.token is not None else UNKNOWN
         tkey = _token_key(token, chain, op.native)
         where = f'node "{n.id}"' + (f" (plan node {pid})" if pid != n.id else "")
@@ -623,14 +618,14 @@ class _Policy:
         tot.setdefault("chain", chain)
         tot.setdefault("token", token if token is not UNKNOWN else None)
 
-    def multiplier(self, n: NodeInfo, ops: list[tuple[str, str, _Op | None, str]], lim: _Limits,
+    def multiplier(self, n: NodeInfo, ops: list[tuple[str, _Op | None, str]], lim: _Limits,
                    st: _Static) -> None:
         mult = lim.values.get("max_approval_multiplier")
         if mult is None or _exact(mult) is None:
             return
         m = _exact(mult)
-        approvals = [(pid, vr) for pid, _p, op, _c in ops if op for f, vr in op.amounts if f == "approval"]
-        spends = [(pid, vr) for pid, _p, op, _c in ops if op for f, vr in op.amounts if f == "spend"]
+        approvals = [(pid, vr) for pid, op, _c in ops if op for f, vr in op.amounts if f == "approval"]
+        spends = [(pid, vr) for pid, op, _c in ops if op for f, vr in op.amounts if f == "spend"]
         if not approvals or not spends:
             return
         spend_vr = spends[0][1]
@@ -651,7 +646,7 @@ class _Policy:
                 self.guard(pid, {"kind": "max_approval_multiplier", "multiplier": _show(mult),
                                  "spend_atomic": spend_vr, "source": lim.sources.get("max_approval_multiplier")})
 
-    def slippage(self, n: NodeInfo, lim: _Limits, st: _Static, st_def: _Static) -> None:
+    def slippage(self, n: NodeInfo, lim: _Limits, st: _Static) -> None:
         if "max_slippage_bps" not in lim.values and "max_slippage_bps" not in lim.dynamic:
             return
         args = n.raw.get("args")
@@ -662,7 +657,7 @@ class _Policy:
             return
         vr = {"ref": f"params.{key}"}
         v = st.value(vr, "proto")
-        dv = st_def.value(vr, "proto") if v is UNKNOWN else v
+        dv = st.with_defaults().value(vr, "proto") if v is UNKNOWN else v
         limit = lim.values.get("max_slippage_bps")
         if limit is not None:
             got, cap = as_int(dv) if dv is not UNKNOWN else None, as_int(limit)
@@ -791,6 +786,23 @@ class _Policy:
 
 
 # ---------------------------------------------------------------------- classification
+
+
+def _node_ops(n: NodeInfo) -> list[tuple[str | None, _Op | None, str]]:
+    """``(step id, what the write does, chain)`` for each write of an action node: one for a plain
+    execution; one per step of a composite, with ``None`` for the last step, whose plan node keeps the
+    workflow node's id. From the protocol alone, so remembered on its document per target, selected
+    execution and chain (the ``_Op`` objects are shared: read-only)."""
+    assert n.protocol_doc is not None
+    return n.protocol_doc.remember(("policy_ops", n.target_name, n.spec_key, n.chain), _spec_ops, n.spec, n.chain)
+
+
+def _spec_ops(spec: Mapping[str, Any], chain: str | None) -> list[tuple[str | None, _Op | None, str]]:
+    if spec.get("type") != "composite":
+        return [(None, _classify(spec), str(chain))]
+    steps = [s for s in spec.get("steps") or [] if isinstance(s, dict)]
+    return [(None if i == len(steps) - 1 else str(s.get("id")), _classify(s["execution"]), str(s.get("chain") or chain))
+            for i, s in enumerate(steps) if isinstance(s.get("execution"), dict)]
 
 
 class _Op:

@@ -136,10 +136,9 @@ def test_static_policy_scope_is_remembered_per_action() -> None:
 BASE_USDC = "0x" + "b8" * 20
 
 
-def test_static_contracts_are_remembered_per_chain() -> None:
-    """An approve's token is ``contracts.usdc``, deployed at a different address on each chain; the
-    pack allowlists each chain's own address. The contracts remembered for one chain must not be
-    reused for the other (token allowlist, AISC-POL-009)."""
+def _two_chain_approve() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The demo protocol with an approve of ``contracts.usdc`` (a different address on each of two
+    chains) and a pack that allows both chains and allowlists each chain's address."""
     proto_raw = deep(DEMO)
     proto_raw["deployments"][0]["contracts"]["usdc"] = TOKEN
     proto_raw["deployments"][1]["contracts"]["usdc"] = BASE_USDC
@@ -155,15 +154,41 @@ def test_static_contracts_are_remembered_per_chain() -> None:
     pack_raw["includes"][0]["chain_scope"] = ["eip155:1", "eip155:8453"]
     pack_raw["token_policy"]["allowlist"].append(
         {"chain": "eip155:8453", "symbol": "USDC", "address": BASE_USDC, "decimals": 6})
+    return proto_raw, pack_raw
+
+
+def _approve(chain: str) -> dict[str, Any]:
+    return node("ap", "approve_usdc", chain=chain, args={"spender": {"lit": "0x" + "33" * 20}, "amount": {"lit": "5"}})
+
+
+def test_static_contracts_are_remembered_per_chain() -> None:
+    """An approve's token is ``contracts.usdc``, deployed at a different address on each chain; the
+    pack allowlists each chain's own address. The contracts remembered for one chain must not be
+    reused for the other (token allowlist, AISC-POL-009)."""
+    proto_raw, pack_raw = _two_chain_approve()
+    proto = load_text(json.dumps(proto_raw), "demo.ais.yaml", kind_hint="protocol")
+    pack = load_text(json.dumps(pack_raw), "guard.ais-pack.yaml", kind_hint="pack")
+    assert "AISC-POL-009" not in _policy_codes(proto, pack, _approve("eip155:1"))
+    assert "AISC-POL-009" not in _policy_codes(proto, pack, _approve("eip155:8453"))
+    pack_raw["token_policy"]["allowlist"].pop()  # without the Base entry, the Base approve is caught
+    strict = load_text(json.dumps(pack_raw), "guard.ais-pack.yaml", kind_hint="pack")
+    assert "AISC-POL-009" in _policy_codes(proto, strict, _approve("eip155:8453"))
+
+
+def test_static_writes_are_remembered_per_chain() -> None:
+    """What a write does (approve, its amount and token, the chain it runs on) is remembered on the
+    protocol per action, execution and chain: the same execution (``eip155:*``) used on a second
+    chain must count its approval on that chain in the plan's per-token bound."""
+    proto_raw, pack_raw = _two_chain_approve()
     proto = load_text(json.dumps(proto_raw), "demo.ais.yaml", kind_hint="protocol")
     pack = load_text(json.dumps(pack_raw), "guard.ais-pack.yaml", kind_hint="pack")
 
-    def approve(chain: str) -> dict[str, Any]:
-        return node("ap", "approve_usdc", chain=chain, args={"spender": {"lit": "0x" + "33" * 20},
-                                                             "amount": {"lit": "5"}})
+    def per_token(chain: str) -> list[str]:
+        wf = workflow(_approve(chain))
+        del wf["imports"]
+        flow = load_text(json.dumps(wf), "flow.ais-flow.yaml")
+        plan = Compilation(None, options=Options(created_at="x"), preloaded=[proto, pack], entry_document=flow).plan
+        return sorted(plan["extensions"]["aisc"]["policy"]["per_token"])
 
-    assert "AISC-POL-009" not in _policy_codes(proto, pack, approve("eip155:1"))
-    assert "AISC-POL-009" not in _policy_codes(proto, pack, approve("eip155:8453"))
-    pack_raw["token_policy"]["allowlist"].pop()  # without the Base entry, the Base approve is caught
-    strict = load_text(json.dumps(pack_raw), "guard.ais-pack.yaml", kind_hint="pack")
-    assert "AISC-POL-009" in _policy_codes(proto, strict, approve("eip155:8453"))
+    assert per_token("eip155:1") == [f"{TOKEN.lower()}@eip155:1"]
+    assert per_token("eip155:8453") == [f"{BASE_USDC.lower()}@eip155:8453"]
