@@ -69,7 +69,10 @@ def test_a_hosts_frozen_objects_stay_frozen() -> None:
         frozen = gc.get_freeze_count()
         assert frozen > 0
         with gcpause.paused():
-            [[i] for i in range(100)]
-        assert gc.get_freeze_count() == frozen
+            keep = [[i] for i in range(100)]  # alive when the pause ends: frozen too if it froze
+        # not unfrozen (0) and nothing added; the count may drop a little when another thread (the
+        # test runner's) frees objects that were frozen
+        assert 0 < gc.get_freeze_count() <= frozen
+        assert len(keep) == 100
     finally:
         gc.unfreeze()
