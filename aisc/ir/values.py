@@ -532,19 +532,27 @@ def input_declarations(inputs: Any) -> dict[str, dict[str, Any]]:
     ``{name: {"type": str, "required"?: bool, "default"?: any, "constraints"?: {...}}}``, names sorted.
     """
     out: dict[str, dict[str, Any]] = {}
-    if not isinstance(inputs, Mapping):
+    if not isinstance(inputs, dict | Mapping):
         return out
     for name in sorted(inputs):
         raw = inputs[name]
-        d = _decl(str(name), raw, None)
-        entry: dict[str, Any] = {"type": d.type}
-        if d.required:
-            entry["required"] = True
-        if d.has_default:
-            entry["default"] = d.default
-        c = d.constraints
+        if type(raw) is dict:  # the front end's plain data, read as _decl reads it (without building one)
+            entry: dict[str, Any] = {"type": str(raw.get("type", ""))}
+            if raw.get("required") is True:
+                entry["required"] = True
+            if "default" in raw:
+                entry["default"] = raw["default"]
+            c = raw.get("constraints")
+        else:
+            d = _decl(str(name), raw, None)
+            entry = {"type": d.type}
+            if d.required:
+                entry["required"] = True
+            if d.has_default:
+                entry["default"] = d.default
+            c = d.constraints
         if c is not None:
-            cm = dict(c) if isinstance(c, Mapping) else {
+            cm = dict(c) if isinstance(c, dict | Mapping) else {
                 k: getattr(c, k) for k in ("min", "max", "enum", "pattern") if getattr(c, k, None) is not None}
             cm = {k: (list(v) if isinstance(v, tuple) else v) for k, v in cm.items() if v is not None}
             if cm:

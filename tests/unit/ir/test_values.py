@@ -339,13 +339,15 @@ def test_input_declarations_from_workflow_ir() -> None:
     doc = load_text(
         'schema: "ais-flow/0.0.3"\nmeta: {name: w, version: "0.0.1"}\n'
         'inputs:\n  b: {type: uint8, required: true}\n  a: {type: bool, default: false}\n  c: {type: string}\n'
+        '  d: {type: uint256, required: false, description: "d"}\n'
+        '  e: {type: string, default: "x", example: "y"}\n'
         "nodes: []\n", "w.ais-flow.yaml")
     assert doc.document is not None, doc.diagnostics
     expected = {"a": {"type": "bool", "default": False}, "b": {"type": "uint8", "required": True},
-                "c": {"type": "string"}}
+                "c": {"type": "string"}, "d": {"type": "uint256"}, "e": {"type": "string", "default": "x"}}
     assert input_declarations(doc.document.inputs) == expected
     assert input_declarations(doc.raw["inputs"]) == expected
-    assert list(input_declarations(doc.raw["inputs"])) == ["a", "b", "c"]
+    assert list(input_declarations(doc.raw["inputs"])) == ["a", "b", "c", "d", "e"]
 
 
 def test_plan_input_declarations_infers_chain_family() -> None:
