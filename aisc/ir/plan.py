@@ -377,6 +377,8 @@ def _retry(obj: Any, p: str, build: bool = True) -> Retry | None:
 
 
 def _bindings(obj: Any, p: str, build: bool = True) -> Bindings | None:
+    if not build and _plain_bindings(obj):
+        return None
     m = _obj(obj, p)
     _keys(m, p, _BINDINGS_KEYS, _NO_KEYS)
     params = None
@@ -407,6 +409,8 @@ def _write(obj: Any, p: str, build: bool = True) -> Write | None:
 
 
 def _source(obj: Any, p: str, build: bool = True) -> Source | None:
+    if not build and _plain_source(obj):
+        return None
     m = _obj(obj, p)
     _keys(m, p, _SOURCE_KEYS, _NO_KEYS)
     wf = None
@@ -427,6 +431,36 @@ def _source(obj: Any, p: str, build: bool = True) -> Source | None:
         return None
     return Source(workflow=wf, node_id=node_id, protocol=protocol, action=action, query=query, step_id=step_id,
                   extensions=extensions)
+
+
+def _plain_source(m: Any) -> bool:
+    """Whether ``m`` is a ``source`` the check below accepts, in the shape lowering writes (plain
+    dicts, string fields, no ``extensions``), tested in one loop; anything else takes the full check,
+    which reports the error."""
+    if type(m) is not dict or not m.keys() <= _SOURCE_KEYS:
+        return False
+    for k, v in m.items():
+        if k == "workflow":
+            if not (type(v) is dict and v.keys() == _SOURCE_WF_KEYS and type(v["name"]) is str
+                    and type(v["version"]) is str):
+                return False
+        elif type(v) is not str or k == "extensions":
+            return False
+    return True
+
+
+def _plain_bindings(m: Any) -> bool:
+    """Whether ``m`` is ``{params: {name: one-key ValueRef, ...}}`` with every ValueRef one that
+    :func:`_plain_vr` accepts (the check-only shortcut of :func:`_bindings`)."""
+    if type(m) is not dict or len(m) != 1:
+        return False
+    params = m.get("params")
+    if type(params) is not dict:
+        return False
+    for v in params.values():  # noqa: SIM110 - a loop: all() over a generator costs more per call
+        if not _plain_vr(v):
+            return False
+    return True
 
 
 # ------------------------------------------------------------------ execution specs (D3: dispatch on type)

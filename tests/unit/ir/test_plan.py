@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aisc.ir.plan import (
     Bindings,
@@ -113,6 +115,22 @@ NEGATIVE = [
      "$.nodes[0].execution.args.x.ref"),
     ("source-node-id-int", _plan(_node(source={"node_id": 1})), "$.nodes[0].source.node_id"),
     ("retry-ext-list", _plan(_node(retry={"interval_ms": 1, "extensions": []})), "$.nodes[0].retry.extensions"),
+    # the edges of the check-only shortcuts for source and bindings (the shapes lowering writes)
+    ("source-workflow-str", _plan(_node(source={"workflow": "w", "node_id": "a"})), "$.nodes[0].source.workflow"),
+    ("source-ext-str", _plan(_node(source={"node_id": "a", "extensions": "x"})), "$.nodes[0].source.extensions"),
+    ("source-workflow-no-version", _plan(_node(source={"workflow": {"name": "w"}})),
+     "$.nodes[0].source.workflow.version"),
+    ("source-workflow-version-int", _plan(_node(source={"workflow": {"name": "w", "version": 1}})),
+     "$.nodes[0].source.workflow.version"),
+    ("source-unknown-str", _plan(_node(source={"node_id": "a", "nodeid": "a"})), "$.nodes[0].source.nodeid"),
+    ("source-list", _plan(_node(source=["a"])), "$.nodes[0].source"),
+    ("bindings-params-list", _plan(_node(bindings={"params": [{"ref": "a"}]})), "$.nodes[0].bindings.params"),
+    ("bindings-second-key", _plan(_node(bindings={"params": {"x": {"ref": "a"}}, "args": {}})),
+     "$.nodes[0].bindings.args"),
+    ("bindings-ext-list", _plan(_node(bindings={"params": {"x": {"ref": "a"}}, "extensions": []})),
+     "$.nodes[0].bindings.extensions"),
+    ("bindings-param-after-good", _plan(_node(bindings={"params": {"x": {"ref": "a"}, "y": {"ref": ""}}})),
+     "$.nodes[0].bindings.params.y.ref"),
 ]
 
 
@@ -233,3 +251,52 @@ def test_decoder_does_not_mutate_input() -> None:
     before = copy.deepcopy(g)
     plan_from_json(g)
     assert g == before
+
+
+# ---------------------------------------------------------------------- both decoders on mutated plans
+
+_ODD_VALUES = st.sampled_from([None, True, 0, 1, -1, "", "x", "eip155:1", [], [1], {}, {"x": 1}, {"ref": ""},
+                               {"ref": "a"}, {"cel": 5}, {"cel": "1"}, {"lit": 1}, {"reff": "a"},
+                               {"name": "w", "version": "1"}, {"params": {}}, {"interval_ms": 1}])
+
+
+def _paths(v: Any, here: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [here]
+    if isinstance(v, dict):
+        for k, x in v.items():
+            out += _paths(x, (*here, k))
+    elif isinstance(v, list):
+        for i, x in enumerate(v):
+            out += _paths(x, (*here, i))
+    return out
+
+
+def _outcome(fn: Any, plan: dict[str, Any]) -> tuple[str, str] | None:
+    try:
+        fn(plan)
+    except PlanError as e:
+        return (e.path, str(e))
+    return None
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=st.data())
+def test_check_only_decoder_agrees_with_the_full_one_on_mutated_plans(data: st.DataObject) -> None:
+    """The check-only decoder (the compiler's self-check) takes shortcuts for the shapes lowering
+    writes; on plans with one value replaced, removed or added anywhere, it must fail exactly where
+    and how the full decoder fails, and pass where it passes."""
+    plan = copy.deepcopy(_golden())
+    paths = [p for p in _paths(plan) if p]
+    path = data.draw(st.sampled_from(paths))
+    *parent_path, last = path
+    parent: Any = plan
+    for seg in parent_path:
+        parent = parent[seg]
+    action = data.draw(st.sampled_from(["replace", "delete", "add"]))
+    if action == "replace":
+        parent[last] = data.draw(_ODD_VALUES)
+    elif action == "delete" and isinstance(parent, dict):
+        del parent[last]
+    elif isinstance(parent, dict):
+        parent[data.draw(st.sampled_from(["extensions", "x", "params", "workflow", "step_id"]))] = data.draw(_ODD_VALUES)
+    assert _outcome(check_plan_json, plan) == _outcome(plan_from_json, plan)
