@@ -13,9 +13,11 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+import attrs
+
 from aisc.diagnostics import Diagnostic
 from aisc.passes import _refs
-from aisc.passes.model import Analysis, Doc, NodeInfo, Options, Workspace, pk
+from aisc.passes.model import Analysis, NodeInfo, Options, Workspace, pk
 
 #: Legacy spellings found in the upstream examples → canonical ids (D2). Exact, case-sensitive keys.
 ALIASES: dict[str, str] = {
@@ -74,14 +76,9 @@ def check_capabilities(ws: Workspace, an: Analysis, options: Options) -> list[Di
             continue
         seen_targets.add(key)
         doc = n.protocol_doc
-        required: list[tuple[str, str]] = []  # (capability as written, $-path in the protocol)
-        for j, cap in enumerate(_strs(doc.get("capabilities_required"))):
-            required.append((cap, f"$.capabilities_required[{j}]"))
-        for j, cap in enumerate(_strs(n.target.get("capabilities_required"))):
-            required.append((cap, f"{n.target_path}.capabilities_required[{j}]"))
+        needs = doc.remember(("capability_needs", n.is_action, n.target_name, n.spec_key), _target_needs, n)
         missing: list[str] = []
-        for cap, path in required:
-            canon = canonical(cap)
+        for cap, canon, path in needs.required:
             used.add(canon)
             if canon != cap:
                 diags.append(Diagnostic(
@@ -98,49 +95,52 @@ def check_capabilities(ws: Workspace, an: Analysis, options: Options) -> list[Di
                 path=f"{n.path}.protocol", span=ws.workflow.span(f"{n.path}.protocol"),
                 hint="supported: " + ", ".join(sorted(engine))
                 + "; use another protocol, or run on an engine that supports them (--capability)"))
-        diags.extend(_execution_caps(n, engine, ws))
-        diags.extend(_max_uint256(n, doc, engine))
+        for t, cap in needs.executions:
+            if cap not in engine:
+                diags.append(Diagnostic(
+                    code="AISC-CAP-003",
+                    message=f'{n.protocol}/{n.target_name} runs "{t}", which needs capability "{cap}" (R014)',
+                    path=f"{n.path}.protocol", span=ws.workflow.span(f"{n.path}.protocol"),
+                    hint="this engine cannot execute it; pick another action or chain"))
+        if "cel:max_uint256" not in engine:  # not an AIS CEL identifier (D11) unless the engine declares it
+            for path in needs.max_uint256:
+                diags.append(Diagnostic(
+                    code="AISC-CAP-004",
+                    message=f"{n.protocol}/{n.target_name} uses MAX_UINT256, which AIS CEL does not define (D11)",
+                    path=path, span=doc.span(path),
+                    hint=f'use the literal {MAX_UINT256_DEC} or pow(2, 256) - 1'))
     an.capabilities_used = sorted(used)
     return diags
 
 
-def _execution_caps(n: NodeInfo, engine: set[str], ws: Workspace) -> list[Diagnostic]:
-    if n.spec is None:
-        return []
-    types = [n.spec.get("type")]
-    if n.spec.get("type") == "composite":
-        types = [s.get("execution", {}).get("type") for s in n.spec.get("steps") or [] if isinstance(s, dict)]
-    out: list[Diagnostic] = []
-    for t in types:
-        cap = EXECUTION_CAPABILITY.get(str(t))
-        if cap is not None and cap not in engine:
-            out.append(Diagnostic(
-                code="AISC-CAP-003",
-                message=f'{n.protocol}/{n.target_name} runs "{t}", which needs capability "{cap}" (R014)',
-                path=f"{n.path}.protocol", span=ws.workflow.span(f"{n.path}.protocol"),
-                hint="this engine cannot execute it; pick another action or chain"))
-    return out
+@attrs.frozen
+class _Needs:
+    """What an action/query needs of the engine, as it runs on one chain: the capabilities it
+    declares (as written, canonical, $-path), the capability of each execution type it runs, and
+    where its CEL uses ``MAX_UINT256``. From the protocol alone, so remembered on its document."""
+
+    required: tuple[tuple[str, str, str], ...]
+    executions: tuple[tuple[str, str], ...]
+    max_uint256: tuple[str, ...]
 
 
-def _cached_target_cel(n: NodeInfo) -> list[tuple[str, str]]:
-    """:func:`_target_cel`, remembered on the protocol document."""
-    assert n.protocol_doc is not None
-    return n.protocol_doc.remember(("target_cel", n.is_action, n.target_name, n.spec_key), _target_cel, n)
-
-
-def _max_uint256(n: NodeInfo, doc: Doc, engine: set[str]) -> list[Diagnostic]:
-    """``MAX_UINT256`` is not an AIS CEL identifier (D11); reject it unless the engine declares it."""
-    if "cel:max_uint256" in engine or n.target is None:
-        return []
-    out: list[Diagnostic] = []
-    for path, expr in _cached_target_cel(n):
-        if MAX_UINT256_RE.search(expr):
-            out.append(Diagnostic(
-                code="AISC-CAP-004",
-                message=f"{n.protocol}/{n.target_name} uses MAX_UINT256, which AIS CEL does not define (D11)",
-                path=path, span=doc.span(path),
-                hint=f'use the literal {MAX_UINT256_DEC} or pow(2, 256) - 1'))
-    return out
+def _target_needs(n: NodeInfo) -> _Needs:
+    assert n.protocol_doc is not None and n.target is not None
+    required = [(cap, canonical(cap), f"$.capabilities_required[{j}]")
+                for j, cap in enumerate(_strs(n.protocol_doc.get("capabilities_required")))]
+    required += [(cap, canonical(cap), f"{n.target_path}.capabilities_required[{j}]")
+                 for j, cap in enumerate(_strs(n.target.get("capabilities_required")))]
+    executions: list[tuple[str, str]] = []
+    if n.spec is not None:
+        types = [n.spec.get("type")]
+        if n.spec.get("type") == "composite":
+            types = [s.get("execution", {}).get("type") for s in n.spec.get("steps") or [] if isinstance(s, dict)]
+        for t in types:
+            cap = EXECUTION_CAPABILITY.get(str(t))
+            if cap is not None:
+                executions.append((str(t), cap))
+    max_uint256 = tuple(path for path, expr in _target_cel(n) if MAX_UINT256_RE.search(expr))
+    return _Needs(tuple(required), tuple(executions), max_uint256)
 
 
 def _target_cel(n: NodeInfo) -> list[tuple[str, str]]:

@@ -104,6 +104,10 @@ def test_output_keys_are_remembered_per_query() -> None:
 
 
 def _policy_codes(proto: LoadedDocument, pack: LoadedDocument, wf_node: dict[str, Any]) -> set[str]:
+    return _codes(proto, pack, wf_node, "AISC-POL")
+
+
+def _codes(proto: LoadedDocument, pack: LoadedDocument, wf_node: dict[str, Any], prefix: str) -> set[str]:
     wf = workflow(wf_node)
     del wf["imports"]
     flow = load_text(json.dumps(wf), "flow.ais-flow.yaml")
@@ -111,8 +115,8 @@ def _policy_codes(proto: LoadedDocument, pack: LoadedDocument, wf_node: dict[str
     try:
         c.plan  # noqa: B018
     except CompilationFailed as e:
-        return {d.code for d in e.diagnostics if d.code.startswith("AISC-POL")}
-    return {d.code for d in c.diagnostics if d.code.startswith("AISC-POL")}
+        return {d.code for d in e.diagnostics if d.code.startswith(prefix)}
+    return {d.code for d in c.diagnostics if d.code.startswith(prefix)}
 
 
 def test_static_policy_scope_is_remembered_per_action() -> None:
@@ -192,3 +196,19 @@ def test_static_writes_are_remembered_per_chain() -> None:
 
     assert per_token("eip155:1") == [f"{TOKEN.lower()}@eip155:1"]
     assert per_token("eip155:8453") == [f"{BASE_USDC.lower()}@eip155:8453"]
+
+
+def test_capability_needs_are_remembered_per_action() -> None:
+    """R014/R029: what an action needs of the engine is remembered on the shared protocol per action:
+    a transfer that requires a capability no engine has is reported, a swap of the same document is
+    not, in either order."""
+    proto_raw = deep(DEMO)
+    proto_raw["actions"]["transfer"]["capabilities_required"] = ["zk:prove"]
+    proto = load_text(json.dumps(proto_raw), "demo.ais.yaml", kind_hint="protocol")
+    pack = load_text(json.dumps(PACK), "guard.ais-pack.yaml", kind_hint="pack")
+    transfer = node("tx", "transfer", args={"token": lit_asset(), "to": {"lit": "0x" + "22" * 20},
+                                            "amount": {"lit": "5"}})
+    swap = node("sw", "swap", args={"token": lit_asset(), "amount": {"lit": "5"}})
+    assert "AISC-CAP-001" not in _codes(proto, pack, swap, "AISC-CAP")
+    assert _codes(proto, pack, transfer, "AISC-CAP") == {"AISC-CAP-001"}
+    assert "AISC-CAP-001" not in _codes(proto, pack, swap, "AISC-CAP")
