@@ -116,7 +116,10 @@ def ref_paths(v: Any) -> Iterator[tuple[str, str, str]]:
 
 
 def _dotted(ref: str) -> str:
-    return ".".join(s for s in ref.split(".") if s)
+    """The ref with empty segments dropped (``a..b.`` reads ``a.b``)."""
+    if ".." in ref or ref.startswith(".") or ref.endswith("."):
+        return ".".join(s for s in ref.split(".") if s)
+    return ref
 
 
 @functools.lru_cache(maxsize=4096)

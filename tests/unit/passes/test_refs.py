@@ -12,6 +12,8 @@ from aisc.passes._refs import cel_paths, ref_paths
 @pytest.mark.parametrize(("vr", "want"), [
     ({"ref": "nodes.a.outputs.x"}, [("nodes.a.outputs.x", "ref", "$.ref")]),
     ({"ref": "inputs..amount."}, [("inputs.amount", "ref", "$.ref")]),
+    ({"ref": ".inputs.amount"}, [("inputs.amount", "ref", "$.ref")]),
+    ({"ref": "inputs.amount."}, [("inputs.amount", "ref", "$.ref")]),
     ({"ref": 5}, []),
     ({"lit": "nodes.a.outputs.x"}, []),  # a literal reads nothing
     ({"cel": 'nodes.a.outputs.x + params.y > 0 && ctx.z == "nodes.b"'},
