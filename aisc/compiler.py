@@ -271,19 +271,20 @@ class Compilation:
             used.append(ws.pack)
         elif self.pack_path is not None:
             used.extend(_wrap(d) for d in self.documents if _real(d.file) == _real(self.pack_path))
-        protos: list[Doc] = [imp.doc for imp in ws.imports if imp.doc is not None]
-        protos += [n.protocol_doc for n in ws.nodes if n.protocol_doc is not None]
+        used += [imp.doc for imp in ws.imports if imp.doc is not None]
+        used += [n.protocol_doc for n in ws.nodes if n.protocol_doc is not None]
         out: list[Diagnostic] = []
         seen: set[int] = set()
-        for d in used + protos:
+        for d in used:
             if id(d) in seen:
                 continue
             seen.add(id(d))
             ld = d.loaded
             if isinstance(ld, LoadedDocument):
-                out.extend(ld.diagnostics)
-                if ld.kind == "protocol" and ld.document is not None and ld.ok:
-                    out.extend(_protocol_semantics(d, ld, check_protocol))
+                if ld.diagnostics:
+                    out.extend(ld.diagnostics)
+                if ld.kind == "protocol" and ld.document is not None:
+                    out.extend(d.remember("protocol_semantics", _protocol_semantics, ld))
         if self.pack_path is not None and ws.pack is None and not any(
             _real(d.file) == _real(self.pack_path) for d in self.documents if d.kind == "pack"
         ):
@@ -595,13 +596,13 @@ def _lookup_target(ws: Workspace, protocol: str, is_action: bool, target_name: s
     return pdoc, target, spec, selected_key(execution, chain)
 
 
-def _protocol_semantics(doc: Doc, ld: LoadedDocument, check: Any) -> tuple[Diagnostic, ...]:
-    """The protocol checks of a loaded protocol (``doc`` wraps ``ld``), remembered on the document."""
-    def compute() -> tuple[Diagnostic, ...]:
-        return tuple(d if d.span is not None else attrs.evolve(d, span=span_at(ld, d.path or "$", nearest=True))
-                     for d in check(ld.document))
-
-    return doc.remember("protocol_semantics", compute)
+def _protocol_semantics(ld: LoadedDocument) -> tuple[Diagnostic, ...]:
+    """The protocol checks of a loaded protocol, each with a span (remembered on its Doc); none when
+    the front end already reported an error in it."""
+    if not ld.ok:
+        return ()
+    return tuple(d if d.span is not None else attrs.evolve(d, span=span_at(ld, d.path or "$", nearest=True))
+                 for d in check_protocol(ld.document))
 
 
 def _workspace_json(ws: Workspace) -> dict[str, Any]:

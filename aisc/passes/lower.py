@@ -15,7 +15,7 @@ from aisc.ir.amounts import format_multiplier
 from aisc.ir.values import input_declarations
 from aisc.numeric import is_number
 from aisc.passes.compensation import compensations_by_node
-from aisc.passes.model import Analysis, NodeInfo, Options, Workspace, action_meta, pack_identity
+from aisc.passes.model import Analysis, Doc, NodeInfo, Options, Workspace, action_meta, pack_identity
 from aisc.reprs import install_reprs
 
 PLAN_SCHEMA = "ais-plan/0.0.3"
@@ -206,18 +206,10 @@ def _as_cel(cond: Any) -> str | None:
 
 def _node_ext(n: NodeInfo, an: Analysis, options: Options) -> dict[str, Any]:
     """``node.extensions.aisc``: what the runtime needs beyond the plan schema (docs/compiler.md)."""
-    ext: dict[str, Any] = {}
     if n.target is None:
-        return ext
-    if n.is_action:
-        ext["action"] = action_meta(n.protocol, n.target_name, n.target)
-        # which params are human token amounts (and their asset param): the gate converts them
-        # to base units with the asset's decimals instead of reading "12" as 12 base units
-        token_amounts = {str(p["name"]): (p["asset_ref"] if isinstance(p.get("asset_ref"), str) else None)
-                         for p in n.target.get("params") or ()
-                         if isinstance(p, dict) and p.get("type") == "token_amount" and "name" in p}
-        if token_amounts:
-            ext["token_amounts"] = dict(sorted(token_amounts.items()))
+        return {}
+    ext: dict[str, Any] = (dict(n.protocol_doc.remember(("plan_action_ext", n.target_name), _action_ext, n))
+                           if n.is_action and n.protocol_doc is not None else {})
     order = an.calculated_order.get(n.id)
     if order:
         fields = n.target.get("calculated_fields") or {}
@@ -245,16 +237,36 @@ def _node_ext(n: NodeInfo, an: Analysis, options: Options) -> dict[str, Any]:
     return ext
 
 
+def _action_ext(n: NodeInfo) -> dict[str, Any]:
+    """The part of an action node's ``extensions.aisc`` that comes from the protocol alone (remembered
+    on its document; plan nodes share these objects, which nothing changes): ``action`` and which
+    params are human token amounts (with their asset param), so the gate converts them to base units
+    with the asset's decimals instead of reading "12" as 12 base units."""
+    assert n.target is not None
+    ext: dict[str, Any] = {"action": action_meta(n.protocol, n.target_name, n.target)}
+    token_amounts = {str(p["name"]): (p["asset_ref"] if isinstance(p.get("asset_ref"), str) else None)
+                     for p in n.target.get("params") or ()
+                     if isinstance(p, dict) and p.get("type") == "token_amount" and "name" in p}
+    if token_amounts:
+        ext["token_amounts"] = dict(sorted(token_amounts.items()))
+    return ext
+
+
+def _deployments(pdoc: Doc) -> dict[str, Any]:
+    """A protocol's contracts by chain, for ``plan.extensions.aisc.deployments`` (remembered on it)."""
+    deps = pdoc.get("deployments")
+    return {str(d["chain"]): d.get("contracts") or {} for d in deps
+            if isinstance(d, dict) and isinstance(d.get("chain"), str)}
+
+
 def _plan_ext(ws: Workspace, an: Analysis) -> dict[str, Any]:
     """``plan.extensions.aisc``: pack policy data and deployments for the runtime and its solver."""
     ext: dict[str, Any] = {"compiler": {"name": "aisc", "version": __version__}}
     used: dict[str, Any] = {}
     for n in ws.nodes:
-        if n.protocol_doc is not None and n.protocol not in used:
-            deps = n.protocol_doc.get("deployments")
-            if isinstance(deps, list):
-                used[n.protocol] = {str(d["chain"]): d.get("contracts") or {} for d in deps
-                                    if isinstance(d, dict) and isinstance(d.get("chain"), str)}
+        pdoc = n.protocol_doc
+        if pdoc is not None and n.protocol not in used and isinstance(pdoc.get("deployments"), list):
+            used[n.protocol] = pdoc.remember("plan_deployments", _deployments, pdoc)
     ext["deployments"] = dict(sorted(used.items()))
     ext["inputs"] = input_declarations(ws.workflow.get("inputs"))
     if ws.pack is not None:

@@ -212,3 +212,30 @@ def test_capability_needs_are_remembered_per_action() -> None:
     assert "AISC-CAP-001" not in _codes(proto, pack, swap, "AISC-CAP")
     assert _codes(proto, pack, transfer, "AISC-CAP") == {"AISC-CAP-001"}
     assert "AISC-CAP-001" not in _codes(proto, pack, swap, "AISC-CAP")
+
+
+def test_plan_action_extensions_are_remembered_per_action() -> None:
+    """A plan node's ``extensions.aisc.action`` and ``token_amounts`` come from the protocol memo per
+    action: a swap (risk 2, a token_amount param) and a transfer (risk 3) of one shared document each
+    get their own, as from a fresh document."""
+    proto = load_text(json.dumps(DEMO), "demo.ais.yaml", kind_hint="protocol")
+    pack = load_text(json.dumps(PACK), "guard.ais-pack.yaml", kind_hint="pack")
+    transfer = node("tx", "transfer", args={"token": lit_asset(), "to": {"lit": "0x" + "22" * 20},
+                                            "amount": {"lit": "1"}})
+    swap = node("sw", "swap", args={"token": lit_asset(), "amount": {"lit": "1"}})
+
+    def action_ext(p: LoadedDocument, wf_node: dict[str, Any]) -> list[dict[str, Any]]:
+        wf = workflow(wf_node)
+        del wf["imports"]
+        flow = load_text(json.dumps(wf), "flow.ais-flow.yaml")
+        plan = Compilation(None, options=Options(created_at="x"), preloaded=[p, pack], entry_document=flow).plan
+        return [{k: v for k, v in n["extensions"]["aisc"].items() if k in ("action", "token_amounts")}
+                for n in plan["nodes"]]
+
+    def fresh(wf_node: dict[str, Any]) -> list[dict[str, Any]]:
+        return action_ext(load_text(json.dumps(DEMO), "demo.ais.yaml", kind_hint="protocol"), wf_node)
+
+    first = action_ext(proto, transfer)
+    assert first == fresh(transfer) and first[-1]["action"]["risk_level"] == 3 and "token_amounts" not in first[-1]
+    second = action_ext(proto, swap)
+    assert second == fresh(swap) and second[-1]["token_amounts"] == {"amount": "token"}
