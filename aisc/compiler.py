@@ -646,8 +646,9 @@ def _dedupe_diags(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
     seen: set[Diagnostic] = set()
     out: list[Diagnostic] = []
     for d in diags:
-        if d not in seen:
-            seen.add(d)
+        before = len(seen)
+        seen.add(d)  # one hash per diagnostic (a span and the message are hashed each time)
+        if len(seen) != before:
             out.append(d)
     return out
 

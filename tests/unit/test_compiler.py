@@ -354,3 +354,12 @@ def test_r301_r302_skeleton_errors(tmp_path: Path, nodes: list[dict[str, Any]], 
     with pytest.raises(CompilationFailed) as e:
         _ = c.plan
     assert any(d.code.startswith(code) for d in e.value.diagnostics)
+
+
+def test_duplicate_diagnostics_are_reported_once_in_first_seen_order() -> None:
+    from aisc.compiler import _dedupe_diags
+    from aisc.diagnostics import Diagnostic
+
+    a, b = Diagnostic("AISC-WS-014", "a", path="$.x"), Diagnostic("AISC-WS-014", "b", path="$.x")
+    assert _dedupe_diags([b, a, Diagnostic("AISC-WS-014", "b", path="$.x"), a, b]) == [b, a]
+    assert _dedupe_diags([]) == []
