@@ -307,7 +307,7 @@ class Compilation:
         lower_step = next(s for s in PIPELINE if s.name == "lower")
         # The self-check: each node through the runtime's plan decoder as lowering completes it,
         # while it is still in the CPU caches; then the rest of the plan and the checks across nodes.
-        nodes_checked: list[tuple[str, tuple[str, ...]]] = []
+        nodes_checked: list[tuple[str, Sequence[str]]] = []
         node_error: PlanError | None = None
 
         def check_node(node: dict[str, Any], index: int) -> None:
@@ -427,7 +427,7 @@ def plan_from_yaml_texts(protocols_yaml: list[str], workflow_yaml: str) -> dict[
     return c.plan
 
 
-def _self_check_node(node: Any, index: int) -> tuple[str, tuple[str, ...]]:
+def _self_check_node(node: Any, index: int) -> tuple[str, Sequence[str]]:
     """One plan node through the decoder's checks; its id and deps. Execution specs are shared
     between plan nodes (every node running one action holds the same spec object), so each distinct
     spec is checked once and then remembered; a non-object ``execution`` is left to the node check,

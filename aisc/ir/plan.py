@@ -210,7 +210,7 @@ def plan_from_json(obj: Any, *, check_executions: bool = True) -> Plan:
 
 
 def check_plan_json(obj: Any, *, check_executions: bool = True,
-                    checked_nodes: Sequence[tuple[str, tuple[str, ...]]] | None = None) -> None:
+                    checked_nodes: Sequence[tuple[str, Sequence[str]]] | None = None) -> None:
     """Exactly the checks of :func:`plan_from_json` (same errors, same order), keeping nothing: each
     node is decoded and dropped, so checking a large plan needs no second copy of it in memory.
 
@@ -222,16 +222,16 @@ def check_plan_json(obj: Any, *, check_executions: bool = True,
     _decode_plan(obj, check_executions, keep=False, checked=checked_nodes)
 
 
-def check_plan_node(obj: Any, index: int, *, check_execution_spec: bool = True) -> tuple[str, tuple[str, ...]]:
+def check_plan_node(obj: Any, index: int, *, check_execution_spec: bool = True) -> tuple[str, Sequence[str]]:
     """The decoder's checks of one plan node (``$.nodes[index]``); returns its id and deps. Nothing
     is built: the checks are those of :func:`plan_from_json`, without its objects."""
     _node(obj, f"$.nodes[{index}]", check_execution_spec, build=False)
     deps = obj.get("deps")
-    return obj["id"], tuple(deps) if deps else ()
+    return obj["id"], deps if deps else ()  # the checked list of ids itself: read once, right after
 
 
 def _decode_plan(obj: Any, check_executions: bool, *, keep: bool,
-                 checked: Sequence[tuple[str, tuple[str, ...]]] | None = None) -> Plan | None:
+                 checked: Sequence[tuple[str, Sequence[str]]] | None = None) -> Plan | None:
     m = _obj(obj, "$")
     _keys(m, "$", _PLAN_KEYS, _PLAN_REQUIRED)
     if m["schema"] != PLAN_SCHEMA:
@@ -242,7 +242,7 @@ def _decode_plan(obj: Any, check_executions: bool, *, keep: bool,
         raise PlanError(f"nodes must be a list, got {_kind(nodes_raw)}", "$.nodes")
     kept: list[PlanNode] = []
     if checked is None:
-        decoded: list[tuple[str, tuple[str, ...]]] = []
+        decoded: list[tuple[str, Sequence[str]]] = []
         for i, n in enumerate(nodes_raw):
             if keep:
                 node = _node(n, f"$.nodes[{i}]", check_executions)

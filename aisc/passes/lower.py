@@ -90,7 +90,7 @@ def _base_node(n: NodeInfo, deps: list[str], description: Any = None) -> dict[st
     if description is not None:
         out["description"] = description
     if deps:
-        out["deps"] = list(deps)
+        out["deps"] = deps  # the analysis' sorted list itself (neither changes it once built)
     for key in ("condition", "assert", "assert_message", "until", "retry", "timeout_ms"):
         if key in raw and raw[key] is not None:
             out[key] = raw[key]

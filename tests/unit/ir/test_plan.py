@@ -199,7 +199,8 @@ def test_check_only_accepts_what_the_decoder_accepts() -> None:
                  extensions={"aisc": {}})
     decoded = plan_from_json(_plan(_node(id="z"), node)).nodes[1]
     assert decoded.params["o"] == plan_from_json(_plan(_node(id="z"), node)).nodes[1].params["o"]
-    assert check_plan_node(node, 1) == ("a", ("z",)) == (decoded.id, decoded.dep_ids)
+    node_id, deps = check_plan_node(node, 1)
+    assert (node_id, tuple(deps)) == ("a", ("z",)) == (decoded.id, decoded.dep_ids)
     assert check_plan_json(_plan(_node(id="z"), node)) is None
 
 
