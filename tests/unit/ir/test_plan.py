@@ -160,7 +160,7 @@ def test_check_with_nodes_checked_elsewhere() -> None:
     """check_plan_json(checked_nodes=...) skips decoding the nodes but keeps every check across them."""
     good = _plan(_node(), _node(id="b", deps=["a"]))
     checked = [check_plan_node(n, i) for i, n in enumerate(good["nodes"])]
-    assert checked == [("a", ()), ("b", ("a",))]
+    assert [(i, tuple(d)) for i, d in checked] == [("a", ()), ("b", ("a",))]
     assert check_plan_json(good, checked_nodes=checked) is None
     with pytest.raises(PlanError) as dup:
         check_plan_json(good, checked_nodes=[("a", ()), ("a", ())])
