@@ -119,8 +119,11 @@ class _Checker:
     # ------------------------------------------------------------------ DAG (R153, R154, §5.7)
 
     def node_deps(self, n: NodeInfo) -> list[str]:
-        """The ids ``n`` depends on, sorted: its ``deps`` and the nodes its values read (§5.7)."""
+        """The ids ``n`` depends on, sorted: its ``deps`` and the nodes its values read (§5.7). Each id
+        is the node's own ``id`` string, not the copy a reference was split into: the lists live in
+        the analysis and the plan until the compile is dropped."""
         index = self.index
+        nodes = self.ws.nodes
         ids: set[str] = set()
         explicit = n.raw.get("deps")
         if isinstance(explicit, list):
@@ -134,14 +137,14 @@ class _Checker:
                     self.err("AISC-WF-002", f'node "{n.id}" depends on unknown node "{d}"',
                              f"{n.path}.deps[{j}]", _suggest(d, index))
                 else:
-                    ids.add(d)
+                    ids.add(nodes[index[d]].id)
         for key in ("args", "calculated_overrides", "condition", "until"):
             val = n.raw.get(key)
             if val is None:
                 continue
             for target in _implicit(key, val):
                 if target != n.id and target in index:
-                    ids.add(target)
+                    ids.add(nodes[index[target]].id)
         return sorted(ids)
 
     def note_rich_args(self, n: NodeInfo) -> None:
