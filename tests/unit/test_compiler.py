@@ -363,3 +363,32 @@ def test_duplicate_diagnostics_are_reported_once_in_first_seen_order() -> None:
     a, b = Diagnostic("AISC-WS-014", "a", path="$.x"), Diagnostic("AISC-WS-014", "b", path="$.x")
     assert _dedupe_diags([b, a, Diagnostic("AISC-WS-014", "b", path="$.x"), a, b]) == [b, a]
     assert _dedupe_diags([]) == []
+
+
+def test_plan_deps_hold_the_nodes_own_id_strings() -> None:
+    """A dependency found through a reference or named in ``deps`` is the depended-on node's own
+    ``id`` string (not a copy split out of the reference), so a large plan keeps one string per id."""
+    from aisc.frontend import load_text
+
+    proto = load_text(
+        'schema: "ais/0.0.2"\nmeta: { protocol: t, version: "1.0.0" }\n'
+        'deployments: [{ chain: "eip155:1", contracts: { token: "0x1111111111111111111111111111111111111111" } }]\n'
+        "actions: {}\nqueries:\n  balance:\n    description: b\n"
+        "    params: [{ name: owner, type: address, description: o }]\n"
+        "    returns: [{ name: balance, type: uint256 }]\n    execution:\n      \"eip155:*\":\n"
+        "        type: evm_read\n        to: { ref: contracts.token }\n"
+        "        abi: { type: function, name: balanceOf, inputs: [{ name: owner, type: address }],"
+        " outputs: [{ name: balance, type: uint256 }] }\n"
+        "        args: { owner: { ref: params.owner } }\n", "t.ais.yaml", kind_hint="protocol")
+    flow = load_text(
+        'schema: "ais-flow/0.0.3"\nmeta: {name: w, version: "0.0.1"}\ndefault_chain: "eip155:1"\n'
+        "inputs: {who: {type: address}}\nnodes:\n"
+        "  - {id: a, type: query_ref, protocol: t@1.0.0, query: balance, args: {owner: {ref: inputs.who}}}\n"
+        "  - {id: b, type: query_ref, protocol: t@1.0.0, query: balance, args: {owner: {ref: nodes.a.outputs.balance}}}\n"
+        "  - {id: c, type: query_ref, protocol: t@1.0.0, query: balance, deps: [a], args: {owner: {ref: inputs.who}}}\n",
+        "w.ais-flow.yaml")
+    plan = Compilation(None, options=Options(created_at="x", enforce_imports=False), preloaded=[proto],
+                       entry_document=flow).plan
+    a, b, c = plan["nodes"]
+    assert b["deps"] == ["a"] == c["deps"]
+    assert b["deps"][0] is a["id"] and c["deps"][0] is a["id"]
