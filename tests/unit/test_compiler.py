@@ -383,12 +383,12 @@ def test_plan_deps_hold_the_nodes_own_id_strings() -> None:
     flow = load_text(
         'schema: "ais-flow/0.0.3"\nmeta: {name: w, version: "0.0.1"}\ndefault_chain: "eip155:1"\n'
         "inputs: {who: {type: address}}\nnodes:\n"
-        "  - {id: a, type: query_ref, protocol: t@1.0.0, query: balance, args: {owner: {ref: inputs.who}}}\n"
-        "  - {id: b, type: query_ref, protocol: t@1.0.0, query: balance, args: {owner: {ref: nodes.a.outputs.balance}}}\n"
-        "  - {id: c, type: query_ref, protocol: t@1.0.0, query: balance, deps: [a], args: {owner: {ref: inputs.who}}}\n",
+        "  - {id: node_a, type: query_ref, protocol: t@1.0.0, query: balance, args: {owner: {ref: inputs.who}}}\n"
+        "  - {id: node_b, type: query_ref, protocol: t@1.0.0, query: balance, args: {owner: {ref: nodes.node_a.outputs.balance}}}\n"
+        "  - {id: node_c, type: query_ref, protocol: t@1.0.0, query: balance, deps: [node_a], args: {owner: {ref: inputs.who}}}\n",
         "w.ais-flow.yaml")
     plan = Compilation(None, options=Options(created_at="x", enforce_imports=False), preloaded=[proto],
                        entry_document=flow).plan
     a, b, c = plan["nodes"]
-    assert b["deps"] == ["a"] == c["deps"]
+    assert b["deps"] == ["node_a"] == c["deps"]
     assert b["deps"][0] is a["id"] and c["deps"][0] is a["id"]
