@@ -566,7 +566,7 @@ def _node_infos(ws: Workspace, options: Options) -> list[NodeInfo]:
         found = lookups.get(key)
         if found is None:
             found = lookups[key] = _lookup_target(ws, protocol, is_action, target_name, chain)
-        info = NodeInfo(index=i, id=str(raw.get("id", "")), raw=raw, path=f"$.nodes[{i}]", type=ntype,
+        info = NodeInfo(index=i, id=str(raw.get("id", "")), raw=raw, path=None, type=ntype,
                         protocol=protocol, target_name=target_name, chain=chain, chain_source=source)
         info.protocol_doc, info.target, info.spec, info.spec_key = found
         out.append(info)

@@ -138,7 +138,9 @@ class NodeInfo:
     index: int
     id: str
     raw: Mapping[str, Any]
-    path: str  # "$.nodes[3]"
+    # the $-path of the node ("$.nodes[3]"); None = derived from ``index`` when asked (a workflow
+    # node: that string is only needed for a diagnostic, and 10,000 nodes would keep 10,000 of them)
+    _path: str | None
     type: str  # action_ref | query_ref
     protocol: str  # "p@v" as written
     target_name: str | None  # action or query id
@@ -148,6 +150,11 @@ class NodeInfo:
     target: Mapping[str, Any] | None = None  # the action or query definition (raw)
     spec_key: str | None = None  # the execution-block key selected for the chain
     spec: Mapping[str, Any] | None = None  # the selected execution spec (raw, verbatim)
+
+    @property
+    def path(self) -> str:
+        p = self._path
+        return p if p is not None else f"$.nodes[{self.index}]"
 
     @property
     def is_action(self) -> bool:
