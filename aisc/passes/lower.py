@@ -252,9 +252,12 @@ def _action_ext(n: NodeInfo) -> dict[str, Any]:
     return ext
 
 
-def _deployments(pdoc: Doc) -> dict[str, Any]:
-    """A protocol's contracts by chain, for ``plan.extensions.aisc.deployments`` (remembered on it)."""
+def _deployments(pdoc: Doc) -> dict[str, Any] | None:
+    """A protocol's contracts by chain, for ``plan.extensions.aisc.deployments`` (remembered on it);
+    None without a ``deployments`` list."""
     deps = pdoc.get("deployments")
+    if not isinstance(deps, list):
+        return None
     return {str(d["chain"]): d.get("contracts") or {} for d in deps
             if isinstance(d, dict) and isinstance(d.get("chain"), str)}
 
@@ -265,8 +268,10 @@ def _plan_ext(ws: Workspace, an: Analysis) -> dict[str, Any]:
     used: dict[str, Any] = {}
     for n in ws.nodes:
         pdoc = n.protocol_doc
-        if pdoc is not None and n.protocol not in used and isinstance(pdoc.get("deployments"), list):
-            used[n.protocol] = pdoc.remember("plan_deployments", _deployments, pdoc)
+        if pdoc is not None and n.protocol not in used:
+            found = pdoc.remember("plan_deployments", _deployments, pdoc)
+            if found is not None:
+                used[n.protocol] = found
     ext["deployments"] = dict(sorted(used.items()))
     ext["inputs"] = input_declarations(ws.workflow.get("inputs"))
     if ws.pack is not None:

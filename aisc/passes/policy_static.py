@@ -94,10 +94,6 @@ def _exact(v: Any) -> int | Dec | None:
     return None
 
 
-def _cmp(a: int | Dec, b: int | Dec) -> int:
-    return compare(a, b)
-
-
 # ---------------------------------------------------------------------- the static evaluator
 
 
@@ -308,9 +304,9 @@ def _cmp_limits(key: str, a: Any, b: Any) -> int | None:
         sb = lb.symbol.lower() if lb.symbol else None
         if la.base_units != lb.base_units or sa != sb:
             return None
-        return _cmp(la.value, lb.value)
+        return compare(la.value, lb.value)
     x, y = _exact(a), _exact(b)
-    return _cmp(x, y) if x is not None and y is not None else None
+    return compare(x, y) if x is not None and y is not None else None
 
 
 def _tighter(key: str, new: Any, cur: Any) -> bool:
@@ -637,7 +633,7 @@ class _Policy:
                 from aisc.numeric import mul
 
                 limit = mul(s, m)  # type: ignore[arg-type]
-                if _cmp(a, limit) > 0:
+                if compare(a, limit) > 0:
                     self.node_err(n, "AISC-POL-007", f'node "{n.id}" approves {a}, more than '
                                   f"max_approval_multiplier {_show(mult)} × spend {s} "
                                   f"({lim.sources.get('max_approval_multiplier')})",

@@ -221,18 +221,18 @@ class _Checker:
         """Check a ``nodes.<id>...`` path read at ``_at(*where)`` (built only for a diagnostic)."""
         target_id = parts[1]
         if target_id not in self.index:
-            self.err("AISC-WF-013", f'reference to unknown node "{target_id}"', _at(*where), _suggest(target_id, self.index))
+            self.err_at(where, "AISC-WF-013", f'reference to unknown node "{target_id}"', _suggest(target_id, self.index))
             return
         if target_id == self_id and not allow_self:
-            self.err("AISC-WF-021", f'node "{self_id}" reads its own state before it runs', _at(*where),
-                     "only assert and until may read the node's own outputs")
+            self.err_at(where, "AISC-WF-021", f'node "{self_id}" reads its own state before it runs',
+                        "only assert and until may read the node's own outputs")
             return
         if len(parts) < 3:
             return
         if parts[2] not in NODE_STATE_KEYS:
-            self.err("AISC-WF-014", f'"nodes.{target_id}.{parts[2]}" is not node state; '
-                     "use nodes.<id>.outputs.*, nodes.<id>.calculated.* or nodes.<id>.args.*", _at(*where),
-                     f'did you mean "nodes.{target_id}.outputs.{parts[2]}"?')
+            self.err_at(where, "AISC-WF-014", f'"nodes.{target_id}.{parts[2]}" is not node state; '
+                        "use nodes.<id>.outputs.*, nodes.<id>.calculated.* or nodes.<id>.args.*",
+                        f'did you mean "nodes.{target_id}.outputs.{parts[2]}"?')
             return
         if len(parts) < 4:
             return
@@ -241,17 +241,21 @@ class _Checker:
         if parts[2] == "outputs":
             allowed = _output_keys(target)
             if allowed is not None and field not in allowed:
-                self.err("AISC-WF-014", f'{target.protocol}/{target.target_name} has no output "{field}" '
-                         f'(node "{target_id}")', _at(*where),
-                         "outputs available: " + (", ".join(sorted(allowed)) or "none"))
+                self.err_at(where, "AISC-WF-014", f'{target.protocol}/{target.target_name} has no output "{field}" '
+                            f'(node "{target_id}")',
+                            "outputs available: " + (", ".join(sorted(allowed)) or "none"))
         elif parts[2] == "calculated" and target.target is not None:
             names = set(_calc_fields(target.target)) | set(_overrides(target.raw))
             if field not in names:
-                self.err("AISC-WF-014", f'node "{target_id}" has no calculated field "{field}"', _at(*where),
-                         "calculated fields: " + (", ".join(sorted(names)) or "none"))
+                self.err_at(where, "AISC-WF-014", f'node "{target_id}" has no calculated field "{field}"',
+                            "calculated fields: " + (", ".join(sorted(names)) or "none"))
         elif parts[2] == "args" and field not in (target.raw.get("args") or {}):
-            self.err("AISC-WF-014", f'node "{target_id}" has no arg "{field}"', _at(*where),
-                     "args set on that node: " + (", ".join(sorted(target.raw.get("args") or {})) or "none"))
+            self.err_at(where, "AISC-WF-014", f'node "{target_id}" has no arg "{field}"',
+                        "args set on that node: " + (", ".join(sorted(target.raw.get("args") or {})) or "none"))
+
+    def err_at(self, where: tuple[str, str | None, str, str], code: str, msg: str, hint: str) -> None:
+        """:meth:`err` at the path ``_at(*where)``, built here, for a diagnostic only."""
+        self.err(code, msg, _at(*where), hint)
 
     # ------------------------------------------------------------------ condition / assert / until (R323)
 

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from aisc.frontend import load_file, load_text
 from aisc.numeric import Dec, format_decimal
+from tests.support.jsontree import get, paths
 
 SCHEMAS = "/work/shared/ais/schemas/0.0.2"
 EX = "/work/shared/ais/examples"
@@ -72,23 +73,6 @@ REPLACEMENTS: list[Any] = ["", "x", "eip155:1", "uint256", "0.0.2", "fixed", "fu
                            0, 1, -1, 7, Dec(15, 1), FloatOne(), True, False, None, [], {}, ["x"], {"lit": 1},
                            {"ref": ""}, {"cel": "1"}, {"type": "evm_read"}]
 NEW_KEYS = ["foo", "extensions", "type", "name", "description", "steps", "value", "risk_level", "id"]
-
-
-def paths(v: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix]
-    if isinstance(v, dict):
-        for k, x in v.items():
-            out += paths(x, (*prefix, k))
-    elif isinstance(v, list):
-        for i, x in enumerate(v):
-            out += paths(x, (*prefix, i))
-    return out
-
-
-def get(v: Any, p: tuple[Any, ...]) -> Any:
-    for s in p:
-        v = v[s]
-    return v
 
 
 def aisc_verdict(kind: str, data: Any) -> tuple[bool, list[Any]]:

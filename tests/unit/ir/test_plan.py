@@ -26,6 +26,7 @@ from aisc.ir.plan import (
     validate_plan,
 )
 from aisc.ir.valueref import Cel, Lit, Ref
+from tests.support.jsontree import get, paths
 
 GOLDEN = Path(__file__).parents[3] / "conformance/upstream/golden/plan-composite.json"
 
@@ -261,17 +262,6 @@ _ODD_VALUES = st.sampled_from([None, True, 0, 1, -1, "", "x", "eip155:1", [], [1
                                {"name": "w", "version": "1"}, {"params": {}}, {"interval_ms": 1}])
 
 
-def _paths(v: Any, here: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [here]
-    if isinstance(v, dict):
-        for k, x in v.items():
-            out += _paths(x, (*here, k))
-    elif isinstance(v, list):
-        for i, x in enumerate(v):
-            out += _paths(x, (*here, i))
-    return out
-
-
 def _outcome(fn: Any, plan: dict[str, Any]) -> tuple[str, str] | None:
     try:
         fn(plan)
@@ -287,12 +277,9 @@ def test_check_only_decoder_agrees_with_the_full_one_on_mutated_plans(data: st.D
     writes; on plans with one value replaced, removed or added anywhere, it must fail exactly where
     and how the full decoder fails, and pass where it passes."""
     plan = copy.deepcopy(_golden())
-    paths = [p for p in _paths(plan) if p]
-    path = data.draw(st.sampled_from(paths))
+    path = data.draw(st.sampled_from([p for p in paths(plan) if p]))
     *parent_path, last = path
-    parent: Any = plan
-    for seg in parent_path:
-        parent = parent[seg]
+    parent = get(plan, tuple(parent_path))
     action = data.draw(st.sampled_from(["replace", "delete", "add"]))
     if action == "replace":
         parent[last] = data.draw(_ODD_VALUES)
