@@ -31,6 +31,7 @@ from aisc.diagnostics import CompilationFailed, Diagnostic, has_errors, register
 from aisc.frontend import LoadedDocument, collect_paths, load_file, load_text, span_at
 from aisc.ir.chains import NoExecutionMatch, is_caip2, select_execution, selected_key
 from aisc.ir.plan import (
+    CheckedNodes,
     Plan,
     PlanError,
     check_execution,
@@ -307,14 +308,14 @@ class Compilation:
         lower_step = next(s for s in PIPELINE if s.name == "lower")
         # The self-check: each node through the runtime's plan decoder as lowering completes it,
         # while it is still in the CPU caches; then the rest of the plan and the checks across nodes.
-        nodes_checked: list[tuple[str, Sequence[str]]] = []
+        nodes_checked = CheckedNodes()
         node_error: PlanError | None = None
 
         def check_node(node: dict[str, Any], index: int) -> None:
             nonlocal node_error
             if node_error is None:
                 try:
-                    nodes_checked.append(_self_check_node(node, index))
+                    nodes_checked.add(*_self_check_node(node, index))
                 except PlanError as e:  # reported after lowering's own diagnostics, which come first
                     node_error = e
 

@@ -210,16 +210,47 @@ def plan_from_json(obj: Any, *, check_executions: bool = True) -> Plan:
 
 
 def check_plan_json(obj: Any, *, check_executions: bool = True,
-                    checked_nodes: Sequence[tuple[str, Sequence[str]]] | None = None) -> None:
+                    checked_nodes: Sequence[tuple[str, Sequence[str]]] | CheckedNodes | None = None) -> None:
     """Exactly the checks of :func:`plan_from_json` (same errors, same order), keeping nothing: each
     node is decoded and dropped, so checking a large plan needs no second copy of it in memory.
 
     ``checked_nodes`` are the results of :func:`check_plan_node` for every node, in order, when a
     producer (the compiler) already checked each node as it built it: the nodes are then not decoded
     again, and only the rest of the plan and the checks across nodes (duplicate ids, unknown deps)
-    run here.
+    run here. A :class:`CheckedNodes` that saw every node in order has done the checks across nodes
+    already, unless one could fail.
     """
     _decode_plan(obj, check_executions, keep=False, checked=checked_nodes)
+
+
+class CheckedNodes:
+    """What :func:`check_plan_node` returned for each node of a plan, in order, collected while a
+    producer hands its nodes over one at a time (the compiler, as lowering completes each).
+
+    The checks across nodes are done on the way, while each id is still in the CPU caches: a node
+    whose id is new and whose deps all name earlier nodes can fail neither of them, and a plan in
+    topological order (every plan the compiler writes) consists of such nodes only. Once a node
+    is not one of them (a repeated id, a dep on a later or unknown node), ``in_order`` turns false
+    and :func:`check_plan_json` runs the full checks across nodes at the end, so every error is the
+    one, at the path, that it reports without this.
+    """
+
+    __slots__ = ("_ids", "in_order", "nodes")
+
+    def __init__(self) -> None:
+        self.nodes: list[tuple[str, Sequence[str]]] = []
+        self._ids: set[str] = set()
+        self.in_order = True
+
+    def add(self, node_id: str, deps: Sequence[str]) -> None:
+        self.nodes.append((node_id, deps))
+        if self.in_order:
+            ids = self._ids
+            if node_id in ids or any(d not in ids for d in deps):
+                self.in_order = False
+                self._ids = set()  # not needed any more
+            else:
+                ids.add(node_id)
 
 
 def check_plan_node(obj: Any, index: int, *, check_execution_spec: bool = True) -> tuple[str, Sequence[str]]:
@@ -231,7 +262,7 @@ def check_plan_node(obj: Any, index: int, *, check_execution_spec: bool = True) 
 
 
 def _decode_plan(obj: Any, check_executions: bool, *, keep: bool,
-                 checked: Sequence[tuple[str, Sequence[str]]] | None = None) -> Plan | None:
+                 checked: Sequence[tuple[str, Sequence[str]]] | CheckedNodes | None = None) -> Plan | None:
     m = _obj(obj, "$")
     _keys(m, "$", _PLAN_KEYS, _PLAN_REQUIRED)
     if m["schema"] != PLAN_SCHEMA:
@@ -241,6 +272,10 @@ def _decode_plan(obj: Any, check_executions: bool, *, keep: bool,
     if not isinstance(nodes_raw, list):
         raise PlanError(f"nodes must be a list, got {_kind(nodes_raw)}", "$.nodes")
     kept: list[PlanNode] = []
+    across_done = False
+    if isinstance(checked, CheckedNodes):
+        across_done = checked.in_order
+        checked = checked.nodes
     if checked is None:
         decoded: list[tuple[str, Sequence[str]]] = []
         for i, n in enumerate(nodes_raw):
@@ -253,6 +288,14 @@ def _decode_plan(obj: Any, check_executions: bool, *, keep: bool,
         checked = decoded
     elif len(checked) != len(nodes_raw):
         raise PlanError(f"{len(nodes_raw)} nodes, but {len(checked)} were checked", "$.nodes")
+    if not across_done:
+        _check_across(checked)
+    ext = _extensions(m["extensions"], "$.extensions") if "extensions" in m else None
+    return Plan(nodes=tuple(kept), meta=meta, extensions=ext) if keep else None
+
+
+def _check_across(checked: Sequence[tuple[str, Sequence[str]]]) -> None:
+    """Unique node ids; every dep names a node of the plan."""
     seen: dict[str, int] = {}
     for i, (node_id, _) in enumerate(checked):
         if node_id in seen:
@@ -262,8 +305,6 @@ def _decode_plan(obj: Any, check_executions: bool, *, keep: bool,
         for j, d in enumerate(dep_ids):
             if d not in seen:
                 raise PlanError(f'deps names unknown node "{d}"', f"$.nodes[{i}].deps[{j}]")
-    ext = _extensions(m["extensions"], "$.extensions") if "extensions" in m else None
-    return Plan(nodes=tuple(kept), meta=meta, extensions=ext) if keep else None
 
 
 _PLAN_KEYS = frozenset({"schema", "meta", "nodes", "extensions"})

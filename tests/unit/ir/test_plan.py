@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from aisc.ir.plan import (
     Bindings,
+    CheckedNodes,
     Plan,
     PlanError,
     PlanMeta,
@@ -175,6 +176,53 @@ def test_check_with_nodes_checked_elsewhere() -> None:
     with pytest.raises(PlanError) as bad_node:
         check_plan_node(_node(kind="action"), 3)
     assert bad_node.value.path == "$.nodes[3].kind"
+
+
+def _fed(plan: dict[str, Any]) -> CheckedNodes:
+    fed = CheckedNodes()
+    for i, n in enumerate(plan["nodes"]):
+        fed.add(*check_plan_node(n, i))
+    return fed
+
+
+@pytest.mark.parametrize(("nodes", "in_order", "error_path"), [
+    pytest.param([_node(), _node(id="b", deps=["a"]), _node(id="c", deps=["a", "b"])], True, None, id="topological"),
+    pytest.param([_node(id="b", deps=["a"]), _node()], False, None, id="dep-on-a-later-node"),
+    pytest.param([_node(deps=["a"])], False, None, id="dep-on-itself"),
+    pytest.param([_node(), _node(id="b"), _node()], False, "$.nodes[2].id", id="repeated-id"),
+    pytest.param([_node(), _node(id="b", deps=["a", "zz"])], False, "$.nodes[1].deps[1]", id="unknown-dep"),
+    pytest.param([_node(id="b", deps=["zz"]), _node(), _node()], False, "$.nodes[2].id", id="repeated-after-unknown"),
+])
+def test_checked_nodes_do_the_checks_across_nodes_as_they_arrive(
+        nodes: list[dict[str, Any]], in_order: bool, error_path: str | None) -> None:
+    """A CheckedNodes fed node by node gives check_plan_json exactly the outcome of the full checks:
+    nodes that cannot fail them keep ``in_order``; any other sends the plan through the full checks
+    at the end, with the error and path the plain list gets."""
+    plan = _plan(*nodes)
+    fed = _fed(plan)
+    assert fed.in_order is in_order
+    assert fed.nodes == [check_plan_node(n, i) for i, n in enumerate(plan["nodes"])]
+    if error_path is None:
+        assert check_plan_json(plan, checked_nodes=fed) is None
+        return
+    with pytest.raises(PlanError) as got:
+        check_plan_json(plan, checked_nodes=fed)
+    with pytest.raises(PlanError) as full:
+        check_plan_json(plan)
+    assert (got.value.path, str(got.value)) == (full.value.path, str(full.value)) == (error_path, str(full.value))
+
+
+def test_checked_nodes_in_order_skip_the_walk_across_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The point of CheckedNodes: a plan fed in order is not walked again for ids and deps."""
+    import aisc.ir.plan as plan_mod
+
+    walked: list[int] = []
+    monkeypatch.setattr(plan_mod, "_check_across", lambda checked: walked.append(len(checked)))
+    plan = _plan(_node(), _node(id="b", deps=["a"]))
+    check_plan_json(plan, checked_nodes=_fed(plan))
+    assert walked == []
+    check_plan_json(plan, checked_nodes=list(_fed(plan).nodes))
+    assert walked == [2]
 
 
 def test_check_only_keeps_the_error_order_of_the_full_decoder() -> None:
