@@ -365,9 +365,9 @@ def test_duplicate_diagnostics_are_reported_once_in_first_seen_order() -> None:
     assert _dedupe_diags([]) == []
 
 
-def test_plan_deps_hold_the_nodes_own_id_strings() -> None:
-    """A dependency found through a reference or named in ``deps`` is the depended-on node's own
-    ``id`` string (not a copy split out of the reference), so a large plan keeps one string per id."""
+def _three_balance_queries() -> Compilation:
+    """A compilation (not yet run) of three nodes querying one protocol: node_b reads node_a's
+    output, node_c names node_a in ``deps``."""
     from aisc.frontend import load_text
 
     proto = load_text(
@@ -387,8 +387,30 @@ def test_plan_deps_hold_the_nodes_own_id_strings() -> None:
         "  - {id: node_b, type: query_ref, protocol: t@1.0.0, query: balance, args: {owner: {ref: nodes.node_a.outputs.balance}}}\n"
         "  - {id: node_c, type: query_ref, protocol: t@1.0.0, query: balance, deps: [node_a], args: {owner: {ref: inputs.who}}}\n",
         "w.ais-flow.yaml")
-    plan = Compilation(None, options=Options(created_at="x", enforce_imports=False), preloaded=[proto],
-                       entry_document=flow).plan
+    return Compilation(None, options=Options(created_at="x", enforce_imports=False), preloaded=[proto],
+                       entry_document=flow)
+
+
+def test_plan_deps_hold_the_nodes_own_id_strings() -> None:
+    """A dependency found through a reference or named in ``deps`` is the depended-on node's own
+    ``id`` string (not a copy split out of the reference), so a large plan keeps one string per id."""
+    plan = _three_balance_queries().plan
     a, b, c = plan["nodes"]
     assert b["deps"] == ["node_a"] == c["deps"]
     assert b["deps"][0] is a["id"] and c["deps"][0] is a["id"]
+
+
+def test_nodes_of_one_target_share_its_strings() -> None:
+    """Nodes that use the same protocol, node type, target and chain hold one string object for each
+    of them (the first node's), not one copy per node as the YAML reader made them: every pass reads
+    these, and one object stays in the CPU caches. The values are unchanged."""
+    c = _three_balance_queries()
+    raw_nodes = c.workspace.workflow.raw["nodes"]
+    assert raw_nodes[0]["protocol"] is not raw_nodes[1]["protocol"]  # the reader's copies
+    a, b, n3 = c.workspace.nodes
+    for field in ("protocol", "type", "target_name", "chain"):
+        assert getattr(a, field) is getattr(b, field) is getattr(n3, field), field
+    assert (b.protocol, b.type, b.target_name, b.chain) == ("t@1.0.0", "query_ref", "balance", "eip155:1")
+    assert b.protocol is raw_nodes[0]["protocol"]
+    assert c.plan["nodes"][1]["source"] == {"workflow": {"name": "w", "version": "0.0.1"}, "node_id": "node_b",
+                                            "protocol": "t@1.0.0", "query": "balance"}
