@@ -26,7 +26,14 @@ def topo_order(deps: Sequence[Sequence[int]]) -> DagResult:
     """Kahn's algorithm; among ready nodes the smallest original index goes first.
 
     ``deps[i]`` lists the indices node ``i`` depends on (duplicates allowed).
+
+    When every node depends only on nodes before it (workflows are mostly written that way), that
+    order is the answer: each node is ready once all smaller indices are done, and it is then the
+    smallest ready one. Checking this needs no in-degree table, dependant lists or heap, which for a
+    10,000-node workflow are ~20,000 short-lived lists.
     """
+    if all(d < i for i, ds in enumerate(deps) for d in ds):
+        return DagResult(list(range(len(deps))), [], [])
     n = len(deps)
     indeg = [0] * n
     dependants: list[list[int]] = [[] for _ in range(n)]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import heapq
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aisc.passes._dag import topo_order
 
@@ -50,3 +54,54 @@ def test_large_chain_and_fanout_orders() -> None:
     assert topo_order(fan).order == list(range(n))
     rev = [[i + 1] for i in range(n - 1)] + [[]]
     assert topo_order(rev).order == list(range(n - 1, -1, -1))
+
+
+def _kahn(deps: list[list[int]]) -> list[int]:
+    """Kahn's algorithm with the smallest ready index first, written out plainly (no shortcut)."""
+    n = len(deps)
+    indeg = [len(set(ds)) for ds in deps]
+    dependants: list[list[int]] = [[] for _ in range(n)]
+    for i, ds in enumerate(deps):
+        for d in set(ds):
+            dependants[d].append(i)
+    ready = [i for i in range(n) if indeg[i] == 0]
+    out: list[int] = []
+    while ready:
+        i = heapq.heappop(ready)
+        out.append(i)
+        for j in dependants[i]:
+            indeg[j] -= 1
+            if indeg[j] == 0:
+                heapq.heappush(ready, j)
+    return out
+
+
+@st.composite
+def _dags(draw: st.DrawFn) -> list[list[int]]:
+    """Random DAGs: a random order of n nodes, each depending on some nodes before it in that order
+    (so the node list itself is in dependency order only now and then)."""
+    n = draw(st.integers(0, 12))
+    perm = draw(st.permutations(range(n)))
+    deps: list[list[int]] = [[] for _ in range(n)]
+    for k, node in enumerate(perm):
+        if k:
+            deps[node] = draw(st.lists(st.sampled_from(perm[:k]), max_size=4))
+    return deps
+
+
+@settings(max_examples=300, deadline=None)
+@given(_dags())
+def test_r153_order_equals_plain_kahn(deps: list[list[int]]) -> None:
+    """R153: the order is Kahn's with the smallest index first, also when the shortcut for nodes
+    that depend only on earlier nodes applies."""
+    r = topo_order(deps)
+    assert r.order == _kahn(deps)
+    assert r.cycle == [] and r.stuck == []
+
+
+def test_r153_nodes_in_dependency_order_keep_it() -> None:
+    """The shortcut's own cases: deps only on earlier nodes (with duplicates) give the index order;
+    a dep on the node itself or on a later node is not taken for ordered."""
+    assert topo_order([[], [0, 0], [1, 0], []]).order == [0, 1, 2, 3]
+    assert topo_order([[], [1]]).cycle == [1]
+    assert topo_order([[], [2], []]).order == [0, 2, 1]
