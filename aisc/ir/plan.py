@@ -224,41 +224,49 @@ def check_plan_json(obj: Any, *, check_executions: bool = True,
 
 
 class CheckedNodes:
-    """What :func:`check_plan_node` returned for each node of a plan, in order, collected while a
-    producer hands its nodes over one at a time (the compiler, as lowering completes each).
+    """The nodes of a plan that :func:`check_plan_node` accepted, counted as a producer hands them
+    over one at a time (the compiler, as lowering completes each), with the checks across nodes
+    done on the way, while each id is still in the CPU caches.
 
-    The checks across nodes are done on the way, while each id is still in the CPU caches: a node
-    whose id is new and whose deps all name earlier nodes can fail neither of them, and a plan in
-    topological order (every plan the compiler writes) consists of such nodes only. Once a node
-    is not one of them (a repeated id, a dep on a later or unknown node), ``in_order`` turns false
-    and :func:`check_plan_json` runs the full checks across nodes at the end, so every error is the
-    one, at the path, that it reports without this.
+    A node whose id is new and whose deps all name earlier nodes can fail neither check across
+    nodes, and a plan in topological order (every plan the compiler writes) consists of such nodes
+    only. Once a node is not one of them (a repeated id, a dep on a later or unknown node),
+    ``in_order`` turns false and :func:`check_plan_json` runs the full checks across nodes at the
+    end, so every error is the one, at the path, that it reports without this. Only the ids are
+    kept (in a dict: for string keys it is less than half the size of a set), and only while the
+    nodes are in order.
     """
 
-    __slots__ = ("_ids", "in_order", "nodes")
+    __slots__ = ("_ids", "count", "in_order")
 
     def __init__(self) -> None:
-        self.nodes: list[tuple[str, Sequence[str]]] = []
-        self._ids: set[str] = set()
+        self._ids: dict[str, None] = {}
+        self.count = 0
         self.in_order = True
 
     def add(self, node_id: str, deps: Sequence[str]) -> None:
-        self.nodes.append((node_id, deps))
+        """Count a node that :func:`check_plan_node` accepted, with the id and deps it returned."""
+        self.count += 1
         if self.in_order:
             ids = self._ids
             if node_id in ids or any(d not in ids for d in deps):
                 self.in_order = False
-                self._ids = set()  # not needed any more
+                self._ids = {}  # not needed any more
             else:
-                ids.add(node_id)
+                ids[node_id] = None
 
 
 def check_plan_node(obj: Any, index: int, *, check_execution_spec: bool = True) -> tuple[str, Sequence[str]]:
     """The decoder's checks of one plan node (``$.nodes[index]``); returns its id and deps. Nothing
     is built: the checks are those of :func:`plan_from_json`, without its objects."""
     _node(obj, f"$.nodes[{index}]", check_execution_spec, build=False)
+    return _id_deps(obj)
+
+
+def _id_deps(obj: Mapping[str, Any]) -> tuple[str, Sequence[str]]:
+    """A checked node's id and deps (the checked list of ids itself)."""
     deps = obj.get("deps")
-    return obj["id"], deps if deps else ()  # the checked list of ids itself: read once, right after
+    return obj["id"], deps if deps else ()
 
 
 def _decode_plan(obj: Any, check_executions: bool, *, keep: bool,
@@ -272,11 +280,12 @@ def _decode_plan(obj: Any, check_executions: bool, *, keep: bool,
     if not isinstance(nodes_raw, list):
         raise PlanError(f"nodes must be a list, got {_kind(nodes_raw)}", "$.nodes")
     kept: list[PlanNode] = []
-    across_done = False
     if isinstance(checked, CheckedNodes):
-        across_done = checked.in_order
-        checked = checked.nodes
-    if checked is None:
+        if checked.count != len(nodes_raw):
+            raise PlanError(f"{len(nodes_raw)} nodes, but {checked.count} were checked", "$.nodes")
+        if not checked.in_order:
+            _check_across([_id_deps(n) for n in nodes_raw])
+    elif checked is None:
         decoded: list[tuple[str, Sequence[str]]] = []
         for i, n in enumerate(nodes_raw):
             if keep:
@@ -285,10 +294,10 @@ def _decode_plan(obj: Any, check_executions: bool, *, keep: bool,
                 decoded.append((node.id, node.dep_ids))
             else:
                 decoded.append(check_plan_node(n, i, check_execution_spec=check_executions))
-        checked = decoded
-    elif len(checked) != len(nodes_raw):
-        raise PlanError(f"{len(nodes_raw)} nodes, but {len(checked)} were checked", "$.nodes")
-    if not across_done:
+        _check_across(decoded)
+    else:
+        if len(checked) != len(nodes_raw):
+            raise PlanError(f"{len(nodes_raw)} nodes, but {len(checked)} were checked", "$.nodes")
         _check_across(checked)
     ext = _extensions(m["extensions"], "$.extensions") if "extensions" in m else None
     return Plan(nodes=tuple(kept), meta=meta, extensions=ext) if keep else None

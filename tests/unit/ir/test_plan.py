@@ -201,7 +201,7 @@ def test_checked_nodes_do_the_checks_across_nodes_as_they_arrive(
     plan = _plan(*nodes)
     fed = _fed(plan)
     assert fed.in_order is in_order
-    assert fed.nodes == [check_plan_node(n, i) for i, n in enumerate(plan["nodes"])]
+    assert fed.count == len(plan["nodes"])
     if error_path is None:
         assert check_plan_json(plan, checked_nodes=fed) is None
         return
@@ -221,8 +221,13 @@ def test_checked_nodes_in_order_skip_the_walk_across_nodes(monkeypatch: pytest.M
     plan = _plan(_node(), _node(id="b", deps=["a"]))
     check_plan_json(plan, checked_nodes=_fed(plan))
     assert walked == []
-    check_plan_json(plan, checked_nodes=list(_fed(plan).nodes))
+    check_plan_json(plan, checked_nodes=[check_plan_node(n, i) for i, n in enumerate(plan["nodes"])])
     assert walked == [2]
+    short = _fed(plan)
+    short.count -= 1
+    with pytest.raises(PlanError) as count:
+        check_plan_json(plan, checked_nodes=short)
+    assert (count.value.path, str(count.value)) == ("$.nodes", "$.nodes: 2 nodes, but 1 were checked")
 
 
 def test_check_only_keeps_the_error_order_of_the_full_decoder() -> None:
