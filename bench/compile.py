@@ -8,12 +8,14 @@ Shapes (generated): ``chain`` (node i reads node i-1's output) and ``fanout`` (e
 node 0's output); every tenth node also has a CEL condition. Sizes 10, 100, 1,000, 5,000, 10,000.
 "validate+plan" starts from loaded documents (passes + lowering + strict plan decode);
 "with YAML" also parses the workflow text. Figures are medians of wall-clock time, measured in
-``--rounds`` rounds that each visit every size (default 3); the table keeps each size's best round
-median (the machine is shared: other load only ever slows a round down) and the JSON lists every
-round's median. The growth ratio is given twice: from the table (best 10k round over best 1k
-round, which may come from different moments of the machine) and paired (1k and 10k compiles
-alternating within each round, median of the rounds' ratios). CPU-time medians (``time.process_time``) are printed next to them, and the load
-average at the start and end of the run is recorded. Targets (issue 4): growth
+``--rounds`` rounds that each visit every size (default 3), the sizes taking turns run by run
+within a round (so a slow moment of the shared VM, which changes speed within seconds, slows all
+sizes of the round alike); the table keeps each size's best round median (other load only ever
+slows a round down) and the JSON lists every round's median. The growth ratio is given twice: from
+the table (best 10k round over best 1k round, which may come from different rounds) and paired (ten
+1k compiles and one 10k compile alternating within each round, median of the rounds' ratios).
+CPU-time medians (``time.process_time``) are printed next to them, and the load average at the
+start and end of the run is recorded. Targets (issue 4): growth
 t(10k)/t(1k) ≤ 11 in both shapes; 5,000-node fan-out ≤ 250 ms (≤ 1 s with YAML); ≥ 2,900 plans/s
 on the example workflows.
 """
@@ -95,8 +97,9 @@ def _load() -> float | None:
 
 def bench_sizes(reps: int, rounds: int) -> list[dict[str, Any]]:
     """Every (shape, size) measured in each of ``rounds`` rounds (a round visits all of them, so a
-    busy moment of the shared machine hits one round, not one size); per size the best round
-    median is kept, with every round's median alongside."""
+    busy moment of the shared machine hits one round, not one size; within a round the sizes take
+    turns run by run); per size the best round median is kept, with every round's median
+    alongside."""
     proto = load_text(PROTOCOL, "bench.ais.yaml", kind_hint="protocol")
     cases = []
     for shape in ("chain", "fanout"):
@@ -116,15 +119,27 @@ def bench_sizes(reps: int, rounds: int) -> list[dict[str, Any]]:
             cases.append((shape, n, plan_only, with_yaml))
     seen: dict[tuple[str, int], dict[str, list[float]]] = {}
     for _ in range(rounds):
-        for shape, n, plan_only, with_yaml in cases:
-            # the same number of runs at every size: both ends of t(10k)/t(1k) are medians of `reps`
-            plan_wall, plan_cpu = _median(plan_only, reps)
-            yaml_wall, yaml_cpu = _median(with_yaml, max(1, reps // 2 if n <= 1000 else reps // 3))
-            got = seen.setdefault((shape, n), {"plan": [], "plan_cpu": [], "yaml": [], "yaml_cpu": []})
-            got["plan"].append(plan_wall)
-            got["plan_cpu"].append(plan_cpu)
-            got["yaml"].append(yaml_wall)
-            got["yaml_cpu"].append(yaml_cpu)
+        # Within a round the sizes take turns, one run each, `reps` times: the VM's speed changes
+        # within seconds, and measured size after size, a slow moment could hit the 10,000-node
+        # runs but not the 1,000-node ones a few seconds earlier (or the reverse). Taking turns,
+        # every size's median spans the same stretch of the round.
+        runs: dict[tuple[str, int], dict[str, list[float]]] = {
+            (shape, n): {"plan": [], "plan_cpu": [], "yaml": [], "yaml_cpu": []} for shape, n, _, _ in cases}
+        for rep in range(reps):
+            for shape, n, plan_only, with_yaml in cases:
+                # the same number of runs at every size: both ends of t(10k)/t(1k) are medians of `reps`
+                got = runs[(shape, n)]
+                wall, cpu = _median(plan_only, 1)
+                got["plan"].append(wall)
+                got["plan_cpu"].append(cpu)
+                if rep < max(1, reps // 2 if n <= 1000 else reps // 3):
+                    wall, cpu = _median(with_yaml, 1)
+                    got["yaml"].append(wall)
+                    got["yaml_cpu"].append(cpu)
+        for key, got in runs.items():
+            into = seen.setdefault(key, {"plan": [], "plan_cpu": [], "yaml": [], "yaml_cpu": []})
+            for what, values in got.items():
+                into[what].append(statistics.median(values))
     rows = []
     for (shape, n), got in seen.items():
         rows.append({"shape": shape, "nodes": n,
