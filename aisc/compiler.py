@@ -218,7 +218,7 @@ class Compilation:
                 ws.duplicate_protocols.append((key, first, pdoc))
         ws.packs = [wrapped[id(ld)] for ld in docs[1:] if ld.kind == "pack" and isinstance(ld.raw, dict)]
         ws.pack = self._select_pack(ws)
-        ws.nodes = _node_infos(ws, self.options)
+        ws.nodes, ws.targets = _node_infos(ws, self.options)
         return ws
 
     def _select_pack(self, ws: Workspace) -> Doc | None:
@@ -273,7 +273,7 @@ class Compilation:
         elif self.pack_path is not None:
             used.extend(_wrap(d) for d in self.documents if _real(d.file) == _real(self.pack_path))
         used += [imp.doc for imp in ws.imports if imp.doc is not None]
-        used += [n.protocol_doc for n in ws.nodes if n.protocol_doc is not None]
+        used += [n.protocol_doc for n in ws.targets if n.protocol_doc is not None]
         out: list[Diagnostic] = []
         seen: set[int] = set()
         for d in used:
@@ -532,14 +532,16 @@ def _skeleton_workflow(sk: Doc) -> Doc:
     return Doc(file=sk.file, kind="workflow", raw=wf, span_lookup=sk.span_lookup, loaded=sk.loaded)
 
 
-def _node_infos(ws: Workspace, options: Options) -> list[NodeInfo]:
-    """The workflow's nodes with their lookups done."""
+def _node_infos(ws: Workspace, options: Options) -> tuple[list[NodeInfo], list[NodeInfo]]:
+    """The workflow's nodes with their lookups done, and the first node of each distinct lookup
+    (``Workspace.targets``)."""
     wf = ws.workflow
     nodes_raw = wf.get("nodes")
     default_chain = wf.get("default_chain")
     out: list[NodeInfo] = []
+    targets: list[NodeInfo] = []
     if not isinstance(nodes_raw, list):
-        return out
+        return out, targets
     # (protocol, type, target name, chain) -> (that key, (protocol doc, target, spec, spec key)):
     # nodes of one workflow use a few targets on a few chains, each looked up once. The nodes that
     # share a key also share its strings (the first node's): each pass reads a node's protocol,
@@ -568,6 +570,7 @@ def _node_infos(ws: Workspace, options: Options) -> list[NodeInfo]:
         protocol = str(raw.get("protocol", ""))
         key = (protocol, ntype, target_name, chain)
         hit = lookups.get(key)
+        first = hit is None
         if hit is None:
             hit = lookups[key] = (key, _lookup_target(ws, protocol, is_action, target_name, chain))
         (protocol, ntype, target_name, chain), found = hit
@@ -575,7 +578,9 @@ def _node_infos(ws: Workspace, options: Options) -> list[NodeInfo]:
                         protocol=protocol, target_name=target_name, chain=chain, chain_source=source)
         info.protocol_doc, info.target, info.spec, info.spec_key = found
         out.append(info)
-    return out
+        if first:
+            targets.append(info)
+    return out, targets
 
 
 def _lookup_target(ws: Workspace, protocol: str, is_action: bool, target_name: str | None,

@@ -68,7 +68,7 @@ def check_capabilities(ws: Workspace, an: Analysis, options: Options) -> list[Di
     seen_targets: set[tuple[str, str | None, str | None]] = set()
     for n in an.rich_args:  # the only nodes whose arguments can hold a detect
         diags.extend(_detect_caps(n, engine, ws))
-    for n in ws.nodes:
+    for n in ws.targets:  # the first node of each target: the one a diagnostic names
         if n.protocol_doc is None or n.target is None:
             continue
         key = (n.protocol, n.target_name, n.spec_key)

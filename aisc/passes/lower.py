@@ -266,7 +266,7 @@ def _plan_ext(ws: Workspace, an: Analysis) -> dict[str, Any]:
     """``plan.extensions.aisc``: pack policy data and deployments for the runtime and its solver."""
     ext: dict[str, Any] = {"compiler": {"name": "aisc", "version": __version__}}
     used: dict[str, Any] = {}
-    for n in ws.nodes:
+    for n in ws.targets:
         pdoc = n.protocol_doc
         if pdoc is not None and n.protocol not in used:
             found = pdoc.remember("plan_deployments", _deployments, pdoc)

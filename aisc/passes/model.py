@@ -191,6 +191,10 @@ class Workspace:
     pack_explicit: bool = False  # chosen with --pack (else by requires_pack)
     imports: list[ImportInfo] = attrs.field(factory=list)
     nodes: list[NodeInfo] = attrs.field(factory=list)
+    # the first node of each distinct (protocol, node type, target, chain), in node order: what
+    # depends on the target alone is looked at once per target, without walking every node (the
+    # nodes after the first with a key hold the same lookups, see aisc.compiler._node_infos)
+    targets: list[NodeInfo] = attrs.field(factory=list)
     is_skeleton: bool = False
     skeleton: Doc | None = None
     enforce_imports: bool = True

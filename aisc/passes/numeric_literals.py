@@ -35,7 +35,7 @@ def check_numeric_literals(ws: Workspace, an: Analysis) -> list[Diagnostic]:
     seen: set[tuple[str, str | None, str | None]] = set()
     for n in an.rich_args:  # the only nodes whose arguments can hold a literal
         diags.extend(_node_args(n, wf))
-    for n in ws.nodes:
+    for n in ws.targets:
         if n.protocol_doc is None or n.target is None:
             continue
         key = (n.protocol, n.target_name, n.spec_key)

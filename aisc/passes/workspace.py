@@ -66,7 +66,7 @@ class _Checker:
                              "(R321)", self.wf, f"{n.path}.protocol",
                              f'add {{protocol: "{n.protocol}", path: <file>}} to imports.protocols')
         by_name: dict[str, set[str]] = {}
-        for n in ws.nodes:
+        for n in ws.targets:
             name, _, version = n.protocol.partition("@")
             by_name.setdefault(name, set()).add(version)
         for name, versions in sorted(by_name.items()):

@@ -100,6 +100,24 @@ def test_r030_missing_capabilities_reported_as_one_structured_error(compile_ws: 
     assert errs[0].path == "$.nodes[0].protocol" and errs[0].span is not None and errs[0].hint
 
 
+def test_r030_per_target_checks_name_the_first_node_of_the_target(compile_ws: Callable[..., Result]) -> None:
+    """R030: the capability check runs once per target, on ``Workspace.targets`` (the first node of
+    each protocol, node type, target and chain), not on every node. Three nodes use one query on two
+    chains (one execution key): the single AISC-CAP-001 names the first of them, as it did when
+    every node was walked."""
+    proto = deep(PROTOCOL)
+    proto["capabilities_required"] = ["cel:v1", "evm:call", "zk:prove"]
+    wf = workflow(node("q1", query="balance", args={"owner": B}, chain="eip155:8453"),
+                  node("q2", query="balance", args={"owner": B}),
+                  node("q3", query="balance", args={"owner": B}, chain="eip155:8453"), pack=False)
+    r = compile_ws(wf, protocol=proto)
+    errs = [d for d in r.diags if d.code == "AISC-CAP-001"]
+    assert [d.path for d in errs] == ["$.nodes[0].protocol"]
+    ws = r.comp.workspace
+    assert [n.id for n in ws.targets] == ["q1", "q2"]
+    assert ws.targets[0] is ws.nodes[0] and ws.targets[1] is ws.nodes[1]
+
+
 # ------------------------------------------------------------------ R093
 
 
