@@ -34,6 +34,11 @@ def topo_order(deps: Sequence[Sequence[int]]) -> DagResult:
     """
     if all(d < i for i, ds in enumerate(deps) for d in ds):
         return DagResult(list(range(len(deps))), [], [])
+    return kahn_order(deps)
+
+
+def kahn_order(deps: Sequence[Sequence[int]]) -> DagResult:
+    """:func:`topo_order` without its shortcut for nodes already in dependency order."""
     n = len(deps)
     indeg = [0] * n
     dependants: list[list[int]] = [[] for _ in range(n)]
