@@ -218,7 +218,7 @@ class Compilation:
                 ws.duplicate_protocols.append((key, first, pdoc))
         ws.packs = [wrapped[id(ld)] for ld in docs[1:] if ld.kind == "pack" and isinstance(ld.raw, dict)]
         ws.pack = self._select_pack(ws)
-        ws.nodes, ws.targets = _node_infos(ws, self.options)
+        ws.nodes, ws.targets, ws.with_extensions = _node_infos(ws, self.options)
         return ws
 
     def _select_pack(self, ws: Workspace) -> Doc | None:
@@ -532,16 +532,17 @@ def _skeleton_workflow(sk: Doc) -> Doc:
     return Doc(file=sk.file, kind="workflow", raw=wf, span_lookup=sk.span_lookup, loaded=sk.loaded)
 
 
-def _node_infos(ws: Workspace, options: Options) -> tuple[list[NodeInfo], list[NodeInfo]]:
-    """The workflow's nodes with their lookups done, and the first node of each distinct lookup
-    (``Workspace.targets``)."""
+def _node_infos(ws: Workspace, options: Options) -> tuple[list[NodeInfo], list[NodeInfo], list[NodeInfo]]:
+    """The workflow's nodes with their lookups done, the first node of each distinct lookup
+    (``Workspace.targets``) and the nodes with ``extensions`` (``Workspace.with_extensions``)."""
     wf = ws.workflow
     nodes_raw = wf.get("nodes")
     default_chain = wf.get("default_chain")
     out: list[NodeInfo] = []
     targets: list[NodeInfo] = []
+    extended: list[NodeInfo] = []
     if not isinstance(nodes_raw, list):
-        return out, targets
+        return out, targets, extended
     # (protocol, type, target name, chain) -> (that key, (protocol doc, target, spec, spec key)):
     # nodes of one workflow use a few targets on a few chains, each looked up once. The nodes that
     # share a key also share its strings (the first node's): each pass reads a node's protocol,
@@ -580,7 +581,9 @@ def _node_infos(ws: Workspace, options: Options) -> tuple[list[NodeInfo], list[N
         out.append(info)
         if first:
             targets.append(info)
-    return out, targets
+        if "extensions" in raw:
+            extended.append(info)
+    return out, targets, extended
 
 
 def _lookup_target(ws: Workspace, protocol: str, is_action: bool, target_name: str | None,

@@ -112,7 +112,7 @@ def _entries(ws: Workspace, diags: list[Diagnostic]) -> Iterator[_Entry]:
     def err(code: str, msg: str, path: str, hint: str, related: tuple[Related, ...] = ()) -> None:
         diags.append(Diagnostic(code=code, message=msg, path=path, span=wf.span(path), hint=hint, related=related))
 
-    for n in ws.nodes:
+    for n in ws.with_extensions:  # the only nodes that can declare compensations
         ext = n.raw.get("extensions")
         aisc = ext.get("aisc") if isinstance(ext, dict) else None
         if not isinstance(aisc, dict) or "compensate" not in aisc:

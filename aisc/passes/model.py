@@ -195,6 +195,9 @@ class Workspace:
     # depends on the target alone is looked at once per target, without walking every node (the
     # nodes after the first with a key hold the same lookups, see aisc.compiler._node_infos)
     targets: list[NodeInfo] = attrs.field(factory=list)
+    # the nodes whose workflow data has an ``extensions`` key, in node order (compensations live
+    # there): found while the workspace phase reads each node, so no pass walks every node for it
+    with_extensions: list[NodeInfo] = attrs.field(factory=list)
     is_skeleton: bool = False
     skeleton: Doc | None = None
     enforce_imports: bool = True

@@ -121,6 +121,19 @@ def test_r030_per_target_checks_name_the_first_node_of_the_target(compile_ws: Ca
 # ------------------------------------------------------------------ R093
 
 
+def test_workspace_lists_the_nodes_with_extensions(compile_ws: Callable[..., Result]) -> None:
+    """``Workspace.with_extensions``: the nodes whose data has an ``extensions`` key, in node order
+    (the compensation pass reads only these instead of every node's data)."""
+    wf = workflow(node("q1", query="balance", args={"owner": B}),
+                  node("q2", query="balance", args={"owner": B}, extensions={"vendor": {"x": "1"}}),
+                  node("q3", query="balance", args={"owner": B}),
+                  node("q4", query="balance", args={"owner": B}, extensions={}), pack=False)
+    r = compile_ws(wf)
+    assert r.plan is not None, sorted(r.error_codes)
+    ws = r.comp.workspace
+    assert ws.with_extensions == [ws.nodes[1], ws.nodes[3]]
+
+
 def test_r093_extensions_do_not_change_execution(compile_ws: Callable[..., Result]) -> None:
     """R093: adding extensions to the protocol (root, action, execution spec) and the workflow node
     leaves every plan node's execution, bindings, deps and chain unchanged."""
