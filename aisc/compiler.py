@@ -218,7 +218,7 @@ class Compilation:
                 ws.duplicate_protocols.append((key, first, pdoc))
         ws.packs = [wrapped[id(ld)] for ld in docs[1:] if ld.kind == "pack" and isinstance(ld.raw, dict)]
         ws.pack = self._select_pack(ws)
-        ws.nodes, ws.targets, ws.with_extensions = _node_infos(ws, self.options)
+        _node_infos(ws, self.options)
         return ws
 
     def _select_pack(self, ws: Workspace) -> Doc | None:
@@ -532,17 +532,16 @@ def _skeleton_workflow(sk: Doc) -> Doc:
     return Doc(file=sk.file, kind="workflow", raw=wf, span_lookup=sk.span_lookup, loaded=sk.loaded)
 
 
-def _node_infos(ws: Workspace, options: Options) -> tuple[list[NodeInfo], list[NodeInfo], list[NodeInfo]]:
-    """The workflow's nodes with their lookups done, the first node of each distinct lookup
-    (``Workspace.targets``) and the nodes with ``extensions`` (``Workspace.with_extensions``)."""
+def _node_infos(ws: Workspace, options: Options) -> None:
+    """``ws.nodes``: the workflow's nodes with their lookups done; and from the same walk
+    ``ws.targets`` (the first node of each distinct lookup), ``ws.with_extensions``, ``ws.index``
+    and ``ws.repeated_ids``."""
     wf = ws.workflow
     nodes_raw = wf.get("nodes")
     default_chain = wf.get("default_chain")
-    out: list[NodeInfo] = []
-    targets: list[NodeInfo] = []
-    extended: list[NodeInfo] = []
+    out, targets, extended, index, repeated = ws.nodes, ws.targets, ws.with_extensions, ws.index, ws.repeated_ids
     if not isinstance(nodes_raw, list):
-        return out, targets, extended
+        return
     # (protocol, type, target name, chain) -> (that key, (protocol doc, target, spec, spec key)):
     # nodes of one workflow use a few targets on a few chains, each looked up once. The nodes that
     # share a key also share its strings (the first node's): each pass reads a node's protocol,
@@ -575,7 +574,8 @@ def _node_infos(ws: Workspace, options: Options) -> tuple[list[NodeInfo], list[N
         if hit is None:
             hit = lookups[key] = (key, _lookup_target(ws, protocol, is_action, target_name, chain))
         (protocol, ntype, target_name, chain), found = hit
-        info = NodeInfo(index=i, id=str(raw.get("id", "")), raw=raw, path=None, type=ntype,
+        node_id = str(raw.get("id", ""))
+        info = NodeInfo(index=i, id=node_id, raw=raw, path=None, type=ntype,
                         protocol=protocol, target_name=target_name, chain=chain, chain_source=source)
         info.protocol_doc, info.target, info.spec, info.spec_key = found
         out.append(info)
@@ -583,7 +583,10 @@ def _node_infos(ws: Workspace, options: Options) -> tuple[list[NodeInfo], list[N
             targets.append(info)
         if "extensions" in raw:
             extended.append(info)
-    return out, targets, extended
+        if node_id in index:
+            repeated.append(info)
+        else:
+            index[node_id] = i
 
 
 def _lookup_target(ws: Workspace, protocol: str, is_action: bool, target_name: str | None,

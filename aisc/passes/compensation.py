@@ -57,8 +57,6 @@ def check_compensations(ws: Workspace, an: Analysis) -> list[Diagnostic]:
 
     wf = ws.workflow
     checker = _Checker(ws, an)
-    for n in ws.nodes:
-        checker.index.setdefault(n.id, n.index)
     seen_targets: set[tuple[str, str | None, str | None]] = set()
     for e in entries:
         info = e.info

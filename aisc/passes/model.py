@@ -198,6 +198,10 @@ class Workspace:
     # the nodes whose workflow data has an ``extensions`` key, in node order (compensations live
     # there): found while the workspace phase reads each node, so no pass walks every node for it
     with_extensions: list[NodeInfo] = attrs.field(factory=list)
+    # node id -> index of the first node with that id, and the nodes whose id an earlier node has
+    # (reported by the workflow pass); built in the same walk, while each id is in the CPU caches
+    index: dict[str, int] = attrs.field(factory=dict)
+    repeated_ids: list[NodeInfo] = attrs.field(factory=list)
     is_skeleton: bool = False
     skeleton: Doc | None = None
     enforce_imports: bool = True

@@ -28,7 +28,7 @@ class _Checker:
         self.an = an
         self.wf = ws.workflow
         self.diags: list[Diagnostic] = []
-        self.index: dict[str, int] = {}
+        self.index = ws.index  # id -> index of the first node with it (read only)
         self._params: dict[int, Mapping[str, Mapping[str, Any]]] = {}  # id(target) -> target_params
         inputs = self.wf.get("inputs")
         self.inputs: Mapping[str, Any] = inputs if isinstance(inputs, dict) else {}
@@ -42,14 +42,11 @@ class _Checker:
 
     def run(self) -> list[Diagnostic]:
         nodes = self.ws.nodes
-        for n in nodes:
-            if n.id in self.index:
-                first = nodes[self.index[n.id]]
-                self.err("AISC-WF-001", f'duplicate node id "{n.id}"', f"{n.path}.id",
-                         "give every node a unique id",
-                         related=(Related(f'first defined at {first.path}', self.wf.span(f"{first.path}.id")),))
-            else:
-                self.index[n.id] = n.index
+        for n in self.ws.repeated_ids:
+            first = nodes[self.index[n.id]]
+            self.err("AISC-WF-001", f'duplicate node id "{n.id}"', f"{n.path}.id",
+                     "give every node a unique id",
+                     related=(Related(f'first defined at {first.path}', self.wf.span(f"{first.path}.id")),))
         # one walk over the nodes for everything checked node by node (a 10,000-node workflow's data
         # does not fit in the CPU caches: each extra walk reads it from memory again)
         deps_ids: list[list[str]] = []
