@@ -218,7 +218,7 @@ class Compilation:
                 ws.duplicate_protocols.append((key, first, pdoc))
         ws.packs = [wrapped[id(ld)] for ld in docs[1:] if ld.kind == "pack" and isinstance(ld.raw, dict)]
         ws.pack = self._select_pack(ws)
-        _node_infos(ws, self.options)
+        _fill_nodes(ws, self.options)
         return ws
 
     def _select_pack(self, ws: Workspace) -> Doc | None:
@@ -532,7 +532,7 @@ def _skeleton_workflow(sk: Doc) -> Doc:
     return Doc(file=sk.file, kind="workflow", raw=wf, span_lookup=sk.span_lookup, loaded=sk.loaded)
 
 
-def _node_infos(ws: Workspace, options: Options) -> None:
+def _fill_nodes(ws: Workspace, options: Options) -> None:
     """``ws.nodes``: the workflow's nodes with their lookups done; and from the same walk
     ``ws.targets`` (the first node of each distinct lookup), ``ws.with_extensions``, ``ws.index``
     and ``ws.repeated_ids``."""

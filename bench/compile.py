@@ -77,15 +77,12 @@ def workflow_yaml(n: int, shape: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _median(fn: Any, reps: int) -> tuple[float, float]:
-    """(median wall seconds, median CPU seconds) over ``reps`` runs."""
-    wall, cpu = [], []
-    for _ in range(reps):
-        t0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        cpu.append(time.process_time() - c0)
-        wall.append(time.perf_counter() - t0)
-    return statistics.median(wall), statistics.median(cpu)
+def _timed(fn: Any) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one run of ``fn``."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    fn()
+    cpu = time.process_time() - c0
+    return time.perf_counter() - t0, cpu
 
 
 def _load() -> float | None:
@@ -129,11 +126,11 @@ def bench_sizes(reps: int, rounds: int) -> list[dict[str, Any]]:
             for shape, n, plan_only, with_yaml in cases:
                 # the same number of runs at every size: both ends of t(10k)/t(1k) are medians of `reps`
                 got = runs[(shape, n)]
-                wall, cpu = _median(plan_only, 1)
+                wall, cpu = _timed(plan_only)
                 got["plan"].append(wall)
                 got["plan_cpu"].append(cpu)
                 if rep < max(1, reps // 2 if n <= 1000 else reps // 3):
-                    wall, cpu = _median(with_yaml, 1)
+                    wall, cpu = _timed(with_yaml)
                     got["yaml"].append(wall)
                     got["yaml_cpu"].append(cpu)
         for key, got in runs.items():

@@ -280,12 +280,7 @@ def _decode_plan(obj: Any, check_executions: bool, *, keep: bool,
     if not isinstance(nodes_raw, list):
         raise PlanError(f"nodes must be a list, got {_kind(nodes_raw)}", "$.nodes")
     kept: list[PlanNode] = []
-    if isinstance(checked, CheckedNodes):
-        if checked.count != len(nodes_raw):
-            raise PlanError(f"{len(nodes_raw)} nodes, but {checked.count} were checked", "$.nodes")
-        if not checked.in_order:
-            _check_across([_id_deps(n) for n in nodes_raw])
-    elif checked is None:
+    if checked is None:
         decoded: list[tuple[str, Sequence[str]]] = []
         for i, n in enumerate(nodes_raw):
             if keep:
@@ -296,9 +291,13 @@ def _decode_plan(obj: Any, check_executions: bool, *, keep: bool,
                 decoded.append(check_plan_node(n, i, check_execution_spec=check_executions))
         _check_across(decoded)
     else:
-        if len(checked) != len(nodes_raw):
-            raise PlanError(f"{len(nodes_raw)} nodes, but {len(checked)} were checked", "$.nodes")
-        _check_across(checked)
+        count = checked.count if isinstance(checked, CheckedNodes) else len(checked)
+        if count != len(nodes_raw):
+            raise PlanError(f"{len(nodes_raw)} nodes, but {count} were checked", "$.nodes")
+        if not isinstance(checked, CheckedNodes):
+            _check_across(checked)
+        elif not checked.in_order:  # else done node by node as they were handed over
+            _check_across([_id_deps(n) for n in nodes_raw])
     ext = _extensions(m["extensions"], "$.extensions") if "extensions" in m else None
     return Plan(nodes=tuple(kept), meta=meta, extensions=ext) if keep else None
 

@@ -193,7 +193,7 @@ class Workspace:
     nodes: list[NodeInfo] = attrs.field(factory=list)
     # the first node of each distinct (protocol, node type, target, chain), in node order: what
     # depends on the target alone is looked at once per target, without walking every node (the
-    # nodes after the first with a key hold the same lookups, see aisc.compiler._node_infos)
+    # nodes after the first with a key hold the same lookups, see aisc.compiler._fill_nodes)
     targets: list[NodeInfo] = attrs.field(factory=list)
     # the nodes whose workflow data has an ``extensions`` key, in node order (compensations live
     # there): found while the workspace phase reads each node, so no pass walks every node for it
