@@ -120,6 +120,8 @@ class _Checker:
                          pack, f"$.includes[{j}]", "add the protocol document to the workspace (--workspace DIR)")
         detect_enabled = _enabled(pack, "providers", "detect")
         plugins_enabled = _enabled(pack, "plugins", "execution")
+        # only a node with an argument beyond one ref or cel can hold a detect (Analysis.rich_args)
+        rich = {n.index for n in self.an.rich_args}
         for n in self.ws.nodes:
             inc_entry = by_key.get(n.protocol)
             if inc_entry is None:
@@ -137,23 +139,30 @@ class _Checker:
                              "run it on a chain in the scope",
                              related=(Related("chain_scope declared here",
                                               pack.span(f"$.includes[{j}].chain_scope")),))
-            self.node_detects(n, detect_enabled, pack)
+            self.node_detects(n, detect_enabled, n.index in rich)
             self.node_plugins(n, plugins_enabled, pack)
         self.protocol_contradictions(by_key, detect_enabled, plugins_enabled, pack)
         self.quote_providers(pack)
 
-    def node_detects(self, n: NodeInfo, enabled: list[Mapping[str, Any]], pack: Doc) -> None:
-        """R022-R024, R079: workflow detects are covered; protocol detects of the used target too."""
+    def node_detects(self, n: NodeInfo, enabled: list[Mapping[str, Any]], rich: bool) -> None:
+        """R022-R024, R079: workflow detects are covered; protocol detects of the used target too.
+
+        ``rich``: whether the node is in ``Analysis.rich_args`` (otherwise its arguments are single
+        refs and cels, and hold no detect)."""
         found: list[tuple[Doc, str, Mapping[str, Any], bool]] = []
-        args = n.raw.get("args")
+        args = n.raw.get("args") if rich else None
         if isinstance(args, dict):
             for name, v in args.items():
                 for tag, val, p in _refs.leaves(v, "$"):
                     if tag == "detect" and isinstance(val, dict):
                         found.append((self.wf, pk(f"{n.path}.args", name) + p[1:], val, True))
-        if n.protocol_doc is not None and n.target is not None:
-            for path, val in _detects(n.target, n.target_path or "$"):
-                found.append((n.protocol_doc, path, val, False))
+        doc = n.protocol_doc
+        if doc is not None and n.target is not None:
+            # the target's detects: the same for every node that runs it, found once per document
+            for path, val in doc.remember(("target_detects", n.is_action, n.target_name), _target_detects, n):
+                found.append((doc, path, val, False))
+        if not found:
+            return
         for doc, path, d, from_workflow in found:
             kind, provider = d.get("kind"), d.get("provider")
             cands = [e for e in enabled if e.get("kind") == kind and _chain_ok(e, n.chain)]
@@ -207,7 +216,7 @@ class _Checker:
             if doc is None:
                 continue
             j = by_key[key][0]
-            for _path, d in _detects(doc.raw, "$"):
+            for _path, d in doc.remember("detects", _doc_detects, doc):
                 if isinstance(d.get("provider"), str) and (d.get("kind"), d["provider"]) not in pairs:
                     self.err("AISC-WS-011", f"included protocol {key} references detect "
                              f"{d.get('kind')}/{d['provider']}, which the pack does not enable (R080)",
@@ -264,6 +273,14 @@ def _detects(obj: Any, path: str) -> Iterable[tuple[str, Mapping[str, Any]]]:
     elif isinstance(obj, list):
         for i, v in enumerate(obj):
             yield from _detects(v, f"{path}[{i}]")
+
+
+def _doc_detects(doc: Doc) -> list[tuple[str, Mapping[str, Any]]]:
+    return list(_detects(doc.raw, "$"))
+
+
+def _target_detects(n: NodeInfo) -> list[tuple[str, Mapping[str, Any]]]:
+    return list(_detects(n.target, n.target_path or "$"))
 
 
 def _plugin_types(proto: Any) -> Iterable[tuple[str, str]]:

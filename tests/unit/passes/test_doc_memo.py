@@ -239,3 +239,34 @@ def test_plan_action_extensions_are_remembered_per_action() -> None:
     assert first == fresh(transfer) and first[-1]["action"]["risk_level"] == 3 and "token_amounts" not in first[-1]
     second = action_ext(proto, swap)
     assert second == fresh(swap) and second[-1]["token_amounts"] == {"amount": "token"}
+
+
+def test_target_detects_are_remembered_per_target() -> None:
+    """R022, R079: the detects inside a protocol's query are found once per document and target. The
+    demo's ``quote`` holds a ``best_quote`` detect and ``balance`` none; with a pack that enables no
+    detect provider, a node running ``quote`` is reported whichever query of the shared document was
+    checked before, and ``balance`` never is; with the full pack the recorded provider choice is the
+    same as with a fresh document."""
+    proto = load_text(json.dumps(DEMO), "demo.ais.yaml", kind_hint="protocol")
+    bare = deep(PACK)
+    del bare["providers"]
+    no_detects = load_text(json.dumps(bare), "guard.ais-pack.yaml", kind_hint="pack")
+    balance = node("q", query="balance", args={"owner": {"ref": "inputs.who"}})
+    quote = node("q", query="quote", args={"owner": {"ref": "inputs.who"}})
+    assert _codes(proto, no_detects, balance, "AISC-WS") == set()
+    assert _codes(proto, no_detects, quote, "AISC-WS") == {"AISC-WS-010"}
+    assert _codes(proto, no_detects, balance, "AISC-WS") == set()
+
+    pack = load_text(json.dumps(PACK), "guard.ais-pack.yaml", kind_hint="pack")
+
+    def choices(p: LoadedDocument) -> Any:
+        wf = workflow(quote)
+        del wf["imports"]
+        flow = load_text(json.dumps(wf), "flow.ais-flow.yaml")
+        plan = Compilation(None, options=Options(created_at="x"), preloaded=[p, pack], entry_document=flow).plan
+        return plan["nodes"][0]["extensions"]["aisc"]["detect_providers"]
+
+    fresh = choices(load_text(json.dumps(DEMO), "demo.ais.yaml", kind_hint="protocol"))
+    assert fresh == [{"path": 'demo@0.0.2:$.queries.quote.execution["eip155:*"].args.fee.detect',
+                      "kind": "best_quote", "provider": "p1", "priority": 5}]
+    assert choices(proto) == fresh

@@ -70,6 +70,13 @@ CASES: list[tuple[str, dict[str, Any], str | None]] = [
         "detect": {"kind": "best_quote", "provider": "evil"}}}))}, "AISC-WS-010"),
     ("r022-r024-fail-detect-kind-not-enabled", {"wf": workflow(node("q", query="balance", args={"owner": {
         "detect": {"kind": "best_path"}}}))}, "AISC-WS-010"),
+    # the pack's detect check reads only nodes in Analysis.rich_args: a detect nested in an object, and
+    # one after a plain ref (the transfer's first argument)
+    ("r079-fail-detect-inside-object", {"wf": workflow(node("q", query="balance", args={"owner": {"object": {
+        "inner": {"detect": {"kind": "best_quote", "provider": "evil"}}}}}))}, "AISC-WS-010"),
+    ("r079-fail-detect-after-ref", {"wf": workflow(node("t", "transfer", args={
+        "to": B, "token": lit_asset(), "amount": {"detect": {"kind": "best_quote", "provider": "evil"}}}))},
+     "AISC-WS-010"),
     ("r024-pass-provider-picked-by-priority", {"wf": workflow(QUOTE)}, None),
     ("r023-fail-provider-wrong-chain", {"wf": workflow(QUOTE), "pack": _pack(providers={"detect": {"enabled": [
         {"kind": "best_quote", "provider": "p1", "chains": ["eip155:8453"]}]}})}, "AISC-WS-010"),
