@@ -17,7 +17,8 @@ the table (best 10k round over best 1k round, which may come from different roun
 CPU-time medians (``time.process_time``) are printed next to them, and the load average at the
 start and end of the run is recorded. Targets (issue 4): growth
 t(10k)/t(1k) ≤ 11 in both shapes; 5,000-node fan-out ≤ 250 ms (≤ 1 s with YAML); ≥ 2,900 plans/s
-on the example workflows.
+on the example workflows. A 1,000-node chain is also compiled with a pack that includes the bench
+protocol (no target; it shows what the pack's per-node checks cost).
 """
 
 from __future__ import annotations
@@ -58,12 +59,26 @@ queries:
         args: { owner: { ref: "params.owner" } }
 """
 
+# A pack that includes the bench protocol (workflow_yaml(..., pack=True) requires it): the pack's
+# per-node checks (include, chain_scope, detect providers, plugin types) run on every node.
+PACK = """schema: "ais-pack/0.0.2"
+meta: { name: "bench-pack", version: "1.0.0" }
+includes:
+  - { protocol: "bench", version: "1.0.0", chain_scope: ["eip155:1"] }
+policy:
+  hard_constraints_defaults: { max_slippage_bps: 50, allow_unlimited_approval: false }
+providers:
+  detect:
+    enabled: [{ kind: "best_quote", provider: "p1", chains: ["eip155:1"] }]
+"""
+
 SIZES = (10, 100, 1_000, 5_000, 10_000)
 OPTIONS = Options(created_at="2020-01-01T00:00:00.000Z")
 
 
-def workflow_yaml(n: int, shape: str) -> str:
+def workflow_yaml(n: int, shape: str, pack: bool = False) -> str:
     lines = ['schema: "ais-flow/0.0.3"', 'meta: { name: "bench", version: "1.0.0" }', 'default_chain: "eip155:1"',
+             *(['requires_pack: { name: "bench-pack", version: "1.0.0" }'] if pack else []),
              "inputs: { who: { type: address } }", "nodes:"]
     for i in range(n):
         src = "inputs.who" if i == 0 else f"nodes.n{(i - 1) if shape == 'chain' else 0}.outputs.balance"
@@ -169,6 +184,28 @@ def bench_growth_paired(reps: int, rounds: int) -> dict[str, dict[str, Any]]:
     return out
 
 
+def bench_pack(reps: int, rounds: int) -> dict[str, Any]:
+    """A 1,000-node chain compiled with and without a pack, alternating (not a target of issue 4: it
+    keeps the pack's per-node checks in view); per round the two medians, the best round kept."""
+    proto = load_text(PROTOCOL, "bench.ais.yaml", kind_hint="protocol")
+    pack = load_text(PACK, "bench.ais-pack.yaml")
+    docs = {with_pack: load_text(workflow_yaml(1_000, "chain", with_pack), "bench-pack.ais-flow.yaml")
+            for with_pack in (False, True)}
+    pre = {False: [proto], True: [proto, pack]}
+    best: dict[bool, float] = {}
+    for _ in range(rounds):
+        t: dict[bool, list[float]] = {False: [], True: []}
+        for _ in range(reps):
+            for with_pack in (False, True):
+                t0 = time.perf_counter()
+                plan = Compilation(None, options=OPTIONS, preloaded=pre[with_pack], entry_document=docs[with_pack]).plan
+                t[with_pack].append(time.perf_counter() - t0)
+                assert len(plan["nodes"]) == 1_000
+        for k, v in t.items():
+            best[k] = min(best.get(k, v[0]), statistics.median(v))
+    return {"chain_1000_ms": 1000 * best[False], "chain_1000_with_pack_ms": 1000 * best[True]}
+
+
 def bench_examples(seconds: float, rounds: int) -> dict[str, Any]:
     ex = ROOT / "aisc" / "data" / "examples"
     docs = {p.name: load_text(p.read_text(), str(p)) for p in ex.glob("*.yaml")}
@@ -211,6 +248,7 @@ def main() -> int:
     load_start = _load()
     rows = bench_sizes(reps, 1 if args.quick else max(1, args.rounds))
     paired = bench_growth_paired(reps, 1 if args.quick else max(1, args.rounds))
+    with_pack = bench_pack(reps, 1 if args.quick else max(1, args.rounds))
     rates = bench_examples(1.0 if args.quick else 3.0, 1 if args.quick else max(1, args.rounds))
     load_end = _load()
     print(f"{'shape':<8}{'nodes':>8}{'validate+plan ms':>20}{'(cpu)':>10}{'with YAML ms':>16}{'(cpu)':>10}")
@@ -229,6 +267,8 @@ def main() -> int:
     f5k = next(r for r in rows if r["shape"] == "fanout" and r["nodes"] == 5_000)
     print(f"5,000-node fan-out: {f5k['validate_plan_ms']:.1f} ms (target <= 250), "
           f"{f5k['with_yaml_ms']:.1f} ms with YAML (target <= 1000)")
+    print(f"1,000-node chain with a pack: {with_pack['chain_1000_with_pack_ms']:.2f} ms "
+          f"(without: {with_pack['chain_1000_ms']:.2f} ms)")
     for k, v in rates.items():
         if isinstance(v, list):
             print(f"  {k}: {', '.join(f'{x:,}' for x in v)}")
@@ -242,7 +282,7 @@ def main() -> int:
     (out / "compile.json").write_text(json.dumps({"sizes": rows, "growth_10k_over_1k": growth,
                                                   "growth_10k_over_1k_cpu": growth_cpu,
                                                   "growth_10k_over_1k_paired": paired,
-                                                  "plans_per_second": rates,
+                                                  "plans_per_second": rates, "pack": with_pack,
                                                   "load_average": [load_start, load_end],
                                                   "reference_loop_ms": [ref_start, ref_end]}, indent=2) + "\n")
     return 0
