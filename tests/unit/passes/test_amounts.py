@@ -14,7 +14,7 @@ from aisc.ir import amounts
 from aisc.numeric import Dec
 from aisc.runtime import policy as gate
 
-from .conftest import PACK, SPENDER, TOKEN, Result, deep, lit_asset, node, workflow
+from .conftest import ASSET, PACK, SPENDER, TOKEN, Result, deep, lit_asset, node, workflow
 
 # ------------------------------------------------------------------ the parser (aisc.ir.amounts)
 
@@ -241,3 +241,22 @@ def test_r272_plan_records_token_amount_params(compile_ws: Callable[..., Result]
     assert r.plan is not None, [d.to_json() for d in r.diags if d.is_error]
     exts = [n["extensions"]["aisc"].get("token_amounts") for n in r.plan["nodes"]]
     assert exts and all(e == {"amount": "token"} for e in exts)
+
+
+@pytest.mark.parametrize("first", ["eip155:1", "eip155:8453"])
+def test_r083_limit_resolution_is_per_chain(compile_ws: Callable[..., Result], first: str) -> None:
+    """The policy pass resolves a limit once per (limit, token, chain). One token address has 6
+    decimals on eip155:1 and 18 on eip155:8453 in the allowlist: "5 USDC" is 5,000,000 base units on
+    the first chain and 5 * 10**18 on the second, so approving 5,000,001 is over the limit on
+    eip155:1 only, whichever node is checked first."""
+    pack = _pack(max_approval="5 USDC")
+    pack["includes"][0]["chain_scope"] = ["eip155:1", "eip155:8453"]
+    pack["token_policy"]["allowlist"].append({"chain": "eip155:8453", "symbol": "USDC", "address": TOKEN,
+                                              "decimals": 18})
+    chains = [first, *({"eip155:1", "eip155:8453"} - {first})]
+    nodes = [node(f"ap{c.split(':')[1]}", "approve", chain=c, args={
+        "token": {"lit": {**ASSET, "chain_id": c}}, "spender": {"lit": SPENDER}, "amount": {"lit": "5000001"}})
+        for c in chains]
+    r = compile_ws(workflow(*nodes), pack=json.dumps(pack))
+    over = [d.message for d in r.diags if d.code == "AISC-POL-005"]
+    assert len(over) == 1 and over[0].startswith('node "ap1" approves 5000001'), over
