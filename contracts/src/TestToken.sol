@@ -2,8 +2,9 @@
 pragma solidity 0.8.28;
 
 /// @notice Minimal ERC20 for the aisc end-to-end tests. The whole supply is minted to the deployer.
-/// `transfer` reverts with a reason string, `transferFrom` with a custom error, `ratio` with a
-/// Panic (division by zero), so the backend's revert decoding is exercised on all three forms.
+/// `transfer` reverts with a reason string, `transferFrom` with a custom error (ERC-6093's
+/// ERC20InsufficientAllowance), `ratio` with a Panic (division by zero), so the backend's revert
+/// decoding is exercised on all three forms.
 contract TestToken {
     string public name;
     string public symbol;
@@ -16,7 +17,7 @@ contract TestToken {
     event Transfer(address indexed from, address indexed to, uint256 value);
     event Approval(address indexed owner, address indexed spender, uint256 value);
 
-    error InsufficientAllowance(address spender, uint256 available, uint256 needed);
+    error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed);
 
     constructor(string memory name_, string memory symbol_, uint256 supply) {
         name = name_;
@@ -39,7 +40,7 @@ contract TestToken {
 
     function transferFrom(address from, address to, uint256 amount) external returns (bool) {
         uint256 allowed = allowance[from][msg.sender];
-        if (allowed < amount) revert InsufficientAllowance(msg.sender, allowed, amount);
+        if (allowed < amount) revert ERC20InsufficientAllowance(msg.sender, allowed, amount);
         if (allowed != type(uint256).max) allowance[from][msg.sender] = allowed - amount;
         _move(from, to, amount);
         return true;

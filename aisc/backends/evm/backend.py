@@ -34,6 +34,7 @@ import httpx
 from aisc.backends.base import BackendError, ExecResult, NodeCall, TxIntent
 from aisc.backends.evm import abi as abi_mod
 from aisc.backends.evm.abi import AbiError
+from aisc.backends.evm.errors import decode_known_error
 from aisc.backends.evm.rpc import (
     FEE_CALLS,
     Fees,
@@ -120,7 +121,9 @@ _PANIC_CODES = {
 
 
 def decode_revert(data: bytes) -> dict[str, Any]:
-    """``{reason, kind, data, selector?, panic_code?}`` for revert data (Error / Panic / custom)."""
+    """``{reason, kind, data, selector?, panic_code?, name?, args?}`` for revert data (Error / Panic /
+    custom; a custom error of :data:`aisc.backends.evm.errors.KNOWN_ERRORS` with its name and
+    arguments)."""
     out: dict[str, Any] = {"data": "0x" + data.hex()}
     if not data:
         out.update(kind="empty", reason="execution reverted without a reason")
@@ -142,6 +145,12 @@ def decode_revert(data: bytes) -> dict[str, Any]:
         out.update(
             kind="panic", panic_code=code, reason=f"panic 0x{code:02x} ({_PANIC_CODES.get(code, 'unknown panic code')})"
         )
+        return out
+    known = decode_known_error(data)
+    if known is not None:
+        name, args = known
+        shown = ", ".join(f"{k}={v}" for k, v in args.items())
+        out.update(kind="custom", reason=f"{name}({shown})", name=name, args=args)
         return out
     out.update(kind="custom", reason=f"custom error 0x{sel.hex()}")
     return out

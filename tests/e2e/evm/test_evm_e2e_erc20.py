@@ -119,7 +119,8 @@ def test_preflight_simulation_passes_good_write(anvil: Chain) -> None:
 @pytest.mark.parametrize(
     ("fn", "args", "kind", "reason_part"),
     [
-        ("transferFrom", {"from": DEV_ADDRS[1], "to": DEV_ADDRS[2], "amount": "5"}, "custom", "custom error 0x"),
+        ("transferFrom", {"from": DEV_ADDRS[1], "to": DEV_ADDRS[2], "amount": "5"}, "custom",
+         f"ERC20InsufficientAllowance(spender={DEV_ADDRS[0].lower()}, allowance=0, needed=5)"),
         ("ratio", {"a": "1", "b": "0"}, "panic", "division or modulo by zero"),
     ],
 )

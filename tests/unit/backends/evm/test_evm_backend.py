@@ -7,12 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import eth_abi
 import httpx
 import pytest
 from test_evm_signers import KEY, TOKEN, TRANSFER, FakeNode
 
 from aisc.backends.base import Backend, BackendError, NodeCall, TxIntent
 from aisc.backends.evm.backend import EvmBackend, decode_revert
+from aisc.backends.evm.errors import KNOWN_ERRORS, _by_selector
 
 REPO = Path(__file__).resolve().parents[4]
 
@@ -173,6 +175,49 @@ def test_rpc_unavailable_maps_to_backend_error() -> None:
 def test_decode_revert(data: str, kind: str, reason: str) -> None:
     out = decode_revert(bytes.fromhex(data))
     assert out["kind"] == kind and reason in out["reason"] and out["data"] == "0x" + data
+
+
+# Selectors as published with ERC-6093 and OpenZeppelin Contracts 5 (not computed here).
+PUBLISHED_SELECTORS = {
+    "ERC20InsufficientBalance": "e450d38c", "ERC20InvalidSender": "96c6fd1e", "ERC20InvalidReceiver": "ec442f05",
+    "ERC20InsufficientAllowance": "fb8f41b2", "ERC20InvalidApprover": "e602df05", "ERC20InvalidSpender": "94280d62",
+    "ERC721NonexistentToken": "7e273289", "ERC721IncorrectOwner": "64283d7b", "ERC721InsufficientApproval": "177e802f",
+    "ERC1155InsufficientBalance": "03dee4c5", "ERC1155MissingApprovalForAll": "e237d922",
+    "OwnableUnauthorizedAccount": "118cdaa7", "AccessControlUnauthorizedAccount": "e2517d3f",
+    "EnforcedPause": "d93c0665", "ExpectedPause": "8dfc202b", "ReentrancyGuardReentrantCall": "3ee5aeb5",
+    "SafeERC20FailedOperation": "5274afe7", "ERC2612ExpiredSignature": "62791302", "InvalidAccountNonce": "752d88c0",
+    "AddressEmptyCode": "9996b315", "FailedCall": "d6bda275",
+}
+
+
+@pytest.mark.parametrize(("name", "selector"), sorted(PUBLISHED_SELECTORS.items()))
+def test_known_custom_errors_have_their_published_selectors(name: str, selector: str) -> None:
+    assert any(d.startswith(name + "(") for d in KNOWN_ERRORS)
+    assert _by_selector()[bytes.fromhex(selector)].name == name
+
+
+def test_decode_revert_names_a_known_custom_error() -> None:
+    """ERC20InsufficientBalance(sender, balance, needed): named, with its arguments; integers as
+    decimal strings (a balance above 2**53 stays exact), the address lowercase."""
+    sender = "0x" + "Ab" * 20
+    big = 2**200 + 1
+    data = bytes.fromhex("e450d38c") + eth_abi.encode(["address", "uint256", "uint256"], [sender, big, big + 1])
+    out = decode_revert(data)
+    assert out["kind"] == "custom" and out["name"] == "ERC20InsufficientBalance"
+    assert out["args"] == {"sender": sender.lower(), "balance": str(big), "needed": str(big + 1)}
+    assert out["reason"] == f"ERC20InsufficientBalance(sender={sender.lower()}, balance={big}, needed={big + 1})"
+    assert out["selector"] == "0xe450d38c" and out["data"] == "0x" + data.hex()
+    assert decode_revert(bytes.fromhex("d93c0665"))["reason"] == "EnforcedPause()"
+
+
+@pytest.mark.parametrize("tail", ["", "00" * 31, "01" * 32])
+def test_decode_revert_known_selector_with_bad_arguments_stays_raw(tail: str) -> None:
+    """A known selector whose arguments do not decode (missing, short, an address with high bits
+    set) is reported as an unknown custom error, with the raw data."""
+    data = bytes.fromhex("96c6fd1e" + tail)
+    out = decode_revert(data)
+    assert out["kind"] == "custom" and "name" not in out
+    assert out["reason"] == "custom error 0x96c6fd1e" and out["data"] == "0x" + data.hex()
 
 
 def test_contract_artefacts_match_sources() -> None:
