@@ -18,7 +18,9 @@ CPU-time medians (``time.process_time``) are printed next to them, and the load 
 start and end of the run is recorded. Targets (issue 4): growth
 t(10k)/t(1k) ≤ 11 in both shapes; 5,000-node fan-out ≤ 250 ms (≤ 1 s with YAML); ≥ 2,900 plans/s
 on the example workflows. A 1,000-node chain is also compiled with a pack that includes the bench
-protocol (no target; it shows what the pack's per-node checks cost).
+protocol (no target; it shows what the pack's per-node checks cost). The work of one compile at
+1,000 and 10,000 nodes is also counted (function calls, peak memory), which does not depend on the
+machine's load: its growth shows whether the work per node is the same at both sizes.
 """
 
 from __future__ import annotations
@@ -162,6 +164,47 @@ def bench_sizes(reps: int, rounds: int) -> list[dict[str, Any]]:
     return rows
 
 
+def bench_work() -> dict[str, dict[str, Any]]:
+    """Work of one compile at 1,000 and 10,000 nodes, counted rather than timed (the same on any
+    machine, whatever its load): Python and C function calls (``sys.setprofile``) and the memory the
+    compile holds at its peak (``tracemalloc``). Each is measured on a second compile of the same
+    document, as in the timed runs. Growth 10.0 means the same work per node at both sizes."""
+    import tracemalloc
+
+    proto = load_text(PROTOCOL, "bench.ais.yaml", kind_hint="protocol")
+    out: dict[str, dict[str, Any]] = {}
+    for shape in ("chain", "fanout"):
+        row: dict[str, Any] = {}
+        for n in (1_000, 10_000):
+            wf = load_text(workflow_yaml(n, shape), f"bench-{shape}-{n}.ais-flow.yaml")
+            Compilation(None, options=OPTIONS, preloaded=[proto], entry_document=wf).plan  # noqa: B018
+            calls = 0
+
+            def count(frame: Any, event: str, arg: Any) -> None:
+                nonlocal calls
+                if event == "call" or event == "c_call":
+                    calls += 1
+
+            sys.setprofile(count)
+            try:
+                Compilation(None, options=OPTIONS, preloaded=[proto], entry_document=wf).plan  # noqa: B018
+            finally:
+                sys.setprofile(None)
+            tracemalloc.start()
+            try:
+                base = tracemalloc.get_traced_memory()[0]
+                plan = Compilation(None, options=OPTIONS, preloaded=[proto], entry_document=wf).plan
+                peak = tracemalloc.get_traced_memory()[1] - base
+                del plan
+            finally:
+                tracemalloc.stop()
+            row[str(n)] = {"calls": calls, "peak_bytes": peak}
+        row["calls_growth"] = row["10000"]["calls"] / row["1000"]["calls"]
+        row["peak_growth"] = row["10000"]["peak_bytes"] / row["1000"]["peak_bytes"]
+        out[shape] = row
+    return out
+
+
 def bench_growth_paired(reps: int, rounds: int) -> dict[str, dict[str, Any]]:
     """t(10k)/t(1k) measured in pairs: 1,000- and 10,000-node compiles alternate (ten of the first,
     one of the second, ``reps`` times), so both ends of the ratio see the same state of the machine.
@@ -248,6 +291,7 @@ def main() -> int:
     load_start = _load()
     rows = bench_sizes(reps, 1 if args.quick else max(1, args.rounds))
     paired = bench_growth_paired(reps, 1 if args.quick else max(1, args.rounds))
+    work = bench_work()
     with_pack = bench_pack(reps, 1 if args.quick else max(1, args.rounds))
     rates = bench_examples(1.0 if args.quick else 3.0, 1 if args.quick else max(1, args.rounds))
     load_end = _load()
@@ -264,6 +308,10 @@ def main() -> int:
         print(f"growth t(10k)/t(1k) {shape}: {growth[shape]:.2f} (cpu {growth_cpu[shape]:.2f}) from the table; "
               f"paired {paired[shape]['median']:.2f} (rounds {', '.join(map(str, paired[shape]['rounds']))}) "
               "(target <= 11)")
+    for shape, w in work.items():
+        print(f"work 10k/1k {shape}: function calls {w['1000']['calls']:,} -> {w['10000']['calls']:,} "
+              f"({w['calls_growth']:.2f}x), peak memory {w['1000']['peak_bytes'] / 1e6:.1f} -> "
+              f"{w['10000']['peak_bytes'] / 1e6:.1f} MB ({w['peak_growth']:.2f}x)")
     f5k = next(r for r in rows if r["shape"] == "fanout" and r["nodes"] == 5_000)
     print(f"5,000-node fan-out: {f5k['validate_plan_ms']:.1f} ms (target <= 250), "
           f"{f5k['with_yaml_ms']:.1f} ms with YAML (target <= 1000)")
@@ -283,6 +331,7 @@ def main() -> int:
                                                   "growth_10k_over_1k_cpu": growth_cpu,
                                                   "growth_10k_over_1k_paired": paired,
                                                   "plans_per_second": rates, "pack": with_pack,
+                                                  "work": work,
                                                   "load_average": [load_start, load_end],
                                                   "reference_loop_ms": [ref_start, ref_end]}, indent=2) + "\n")
     return 0
