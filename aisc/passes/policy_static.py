@@ -334,7 +334,7 @@ class _Policy:
         self.diags: list[Diagnostic] = []
         self.totals: dict[str, dict[str, Any]] = {}
         # (limit, token, chain) -> its resolution: writes of one workflow share a few of each
-        self.resolved: dict[tuple[Any, Any, str], amounts.LimitResolution] = {}
+        self.resolved: dict[tuple[str | int, str | None, str], amounts.LimitResolution] = {}
 
     def err(self, code: str, msg: str, doc: Doc, path: str, hint: str, *, severity: str = "error",
             related: tuple[Related, ...] = ()) -> None:
@@ -757,18 +757,16 @@ class _Policy:
         """A pack amount limit for a write spending ``token`` on ``chain`` (aisc.ir.amounts): base
         units as is; token units with the allowlist's decimals; a symbol limit only for its token.
         Remembered for the pass per (limit, token, chain) when the limit is a string or an integer."""
-        key = (limit, token, chain)
-        hashable = isinstance(limit, (str, int)) and (token is None or isinstance(token, str))
-        if hashable:
-            hit = self.resolved.get(key)
-            if hit is not None:
-                return hit
+        tok = token if isinstance(token, str) else None
+        key = (limit, tok, chain) if isinstance(limit, (str, int)) else None
+        hit = self.resolved.get(key) if key is not None else None
+        if hit is not None:
+            return hit
         tp = self.pack.get("token_policy") if self.pack is not None else None
         allow = tp.get("allowlist") if isinstance(tp, dict) else None
-        tok = token if isinstance(token, str) else None
         got = amounts.resolve_amount_limit(limit, chain=chain, token=tok, decimals=self.token_decimals(tok, chain),
                                            allowlist=allow)
-        if hashable:
+        if key is not None:
             self.resolved[key] = got
         return got
 

@@ -161,8 +161,6 @@ class _Checker:
             # the target's detects: the same for every node that runs it, found once per document
             for path, val in doc.remember(("target_detects", n.is_action, n.target_name), _target_detects, n):
                 found.append((doc, path, val, False))
-        if not found:
-            return
         for doc, path, d, from_workflow in found:
             kind, provider = d.get("kind"), d.get("provider")
             cands = [e for e in enabled if e.get("kind") == kind and _chain_ok(e, n.chain)]
