@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from aisc.passes.model import pk
+from aisc.passes.model import NodeInfo, pk
 
 TAGS = frozenset({"lit", "ref", "cel", "detect", "object", "array"})
 
@@ -60,6 +60,18 @@ def leaves(v: Any, path: str) -> Iterator[tuple[str, Any, str]]:
         if tag == "detect" and isinstance(val, dict) and isinstance(val.get("candidates"), list):
             for i, c in enumerate(val["candidates"]):
                 yield from leaves(c, f"{p}.candidates[{i}]")
+
+
+def arg_detects(n: NodeInfo) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every ``{detect: {...}}`` in a workflow node's arguments (nested ones included), with its
+    ``$``-path in the workflow."""
+    args = n.raw.get("args")
+    if not isinstance(args, dict):
+        return
+    for name, v in args.items():
+        for tag, val, p in leaves(v, "$"):
+            if tag == "detect" and isinstance(val, dict):
+                yield pk(f"{n.path}.args", name) + p[1:], val
 
 
 def node_refs(v: Any) -> Iterator[str]:

@@ -184,22 +184,15 @@ def _cels(vr: Any, path: str) -> Iterable[tuple[str, str]]:
 def _detect_caps(n: NodeInfo, engine: set[str], ws: Workspace) -> list[Diagnostic]:
     """R017: a workflow detect's requires_capabilities must be supported."""
     out: list[Diagnostic] = []
-    args = n.raw.get("args")
-    if not isinstance(args, dict):
-        return out
-    for name, v in args.items():
-        for tag, val, p in _refs.leaves(v, "$"):
-            if tag != "detect" or not isinstance(val, dict):
-                continue
-            caps = [canonical(c) for c in _strs(val.get("requires_capabilities"))]
-            missing = sorted(c for c in caps if c not in engine)
-            if missing:
-                path = pk(f"{n.path}.args", name) + p[1:]
-                out.append(Diagnostic(
-                    code="AISC-CAP-001",
-                    message=f"Detect requires missing capabilities: {', '.join(missing)} (R017)",
-                    path=path, span=ws.workflow.span(path),
-                    hint="supported: " + ", ".join(sorted(engine))))
+    for path, val in _refs.arg_detects(n):
+        caps = [canonical(c) for c in _strs(val.get("requires_capabilities"))]
+        missing = sorted(c for c in caps if c not in engine)
+        if missing:
+            out.append(Diagnostic(
+                code="AISC-CAP-001",
+                message=f"Detect requires missing capabilities: {', '.join(missing)} (R017)",
+                path=path, span=ws.workflow.span(path),
+                hint="supported: " + ", ".join(sorted(engine))))
     return out
 
 

@@ -150,12 +150,8 @@ class _Checker:
         ``rich``: whether the node is in ``Analysis.rich_args`` (otherwise its arguments are single
         refs and cels, and hold no detect)."""
         found: list[tuple[Doc, str, Mapping[str, Any], bool]] = []
-        args = n.raw.get("args") if rich else None
-        if isinstance(args, dict):
-            for name, v in args.items():
-                for tag, val, p in _refs.leaves(v, "$"):
-                    if tag == "detect" and isinstance(val, dict):
-                        found.append((self.wf, pk(f"{n.path}.args", name) + p[1:], val, True))
+        if rich:
+            found.extend((self.wf, path, val, True) for path, val in _refs.arg_detects(n))
         doc = n.protocol_doc
         if doc is not None and n.target is not None:
             # the target's detects: the same for every node that runs it, found once per document

@@ -107,11 +107,16 @@ def _policy_codes(proto: LoadedDocument, pack: LoadedDocument, wf_node: dict[str
     return _codes(proto, pack, wf_node, "AISC-POL")
 
 
-def _codes(proto: LoadedDocument, pack: LoadedDocument, wf_node: dict[str, Any], prefix: str) -> set[str]:
+def _compilation(proto: LoadedDocument, pack: LoadedDocument, wf_node: dict[str, Any]) -> Compilation:
+    """A workflow of one node, compiled against ``proto`` and ``pack`` (both preloaded, no imports)."""
     wf = workflow(wf_node)
     del wf["imports"]
     flow = load_text(json.dumps(wf), "flow.ais-flow.yaml")
-    c = Compilation(None, options=Options(created_at="x"), preloaded=[proto, pack], entry_document=flow)
+    return Compilation(None, options=Options(created_at="x"), preloaded=[proto, pack], entry_document=flow)
+
+
+def _codes(proto: LoadedDocument, pack: LoadedDocument, wf_node: dict[str, Any], prefix: str) -> set[str]:
+    c = _compilation(proto, pack, wf_node)
     try:
         c.plan  # noqa: B018
     except CompilationFailed as e:
@@ -188,10 +193,7 @@ def test_static_writes_are_remembered_per_chain() -> None:
     pack = load_text(json.dumps(pack_raw), "guard.ais-pack.yaml", kind_hint="pack")
 
     def per_token(chain: str) -> list[str]:
-        wf = workflow(_approve(chain))
-        del wf["imports"]
-        flow = load_text(json.dumps(wf), "flow.ais-flow.yaml")
-        plan = Compilation(None, options=Options(created_at="x"), preloaded=[proto, pack], entry_document=flow).plan
+        plan = _compilation(proto, pack, _approve(chain)).plan
         return sorted(plan["extensions"]["aisc"]["policy"]["per_token"])
 
     assert per_token("eip155:1") == [f"{TOKEN.lower()}@eip155:1"]
@@ -225,10 +227,7 @@ def test_plan_action_extensions_are_remembered_per_action() -> None:
     swap = node("sw", "swap", args={"token": lit_asset(), "amount": {"lit": "1"}})
 
     def action_ext(p: LoadedDocument, wf_node: dict[str, Any]) -> list[dict[str, Any]]:
-        wf = workflow(wf_node)
-        del wf["imports"]
-        flow = load_text(json.dumps(wf), "flow.ais-flow.yaml")
-        plan = Compilation(None, options=Options(created_at="x"), preloaded=[p, pack], entry_document=flow).plan
+        plan = _compilation(p, pack, wf_node).plan
         return [{k: v for k, v in n["extensions"]["aisc"].items() if k in ("action", "token_amounts")}
                 for n in plan["nodes"]]
 
@@ -260,11 +259,7 @@ def test_target_detects_are_remembered_per_target() -> None:
     pack = load_text(json.dumps(PACK), "guard.ais-pack.yaml", kind_hint="pack")
 
     def choices(p: LoadedDocument) -> Any:
-        wf = workflow(quote)
-        del wf["imports"]
-        flow = load_text(json.dumps(wf), "flow.ais-flow.yaml")
-        plan = Compilation(None, options=Options(created_at="x"), preloaded=[p, pack], entry_document=flow).plan
-        return plan["nodes"][0]["extensions"]["aisc"]["detect_providers"]
+        return _compilation(p, pack, quote).plan["nodes"][0]["extensions"]["aisc"]["detect_providers"]
 
     fresh = choices(load_text(json.dumps(DEMO), "demo.ais.yaml", kind_hint="protocol"))
     assert fresh == [{"path": 'demo@0.0.2:$.queries.quote.execution["eip155:*"].args.fee.detect',
